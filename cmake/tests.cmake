@@ -1,0 +1,14 @@
+# Every tests/test_*.c is one ctest executable named after its file. Tests that
+# touch Vulkan run with the Khronos validation layer (VKMIST_VALIDATE=1) and
+# fail on any message; VKMIST_SHARED points at ../shared when it exists.
+file(GLOB VKMIST_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_*.c)
+get_filename_component(VKMIST_SHARED_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../shared ABSOLUTE)
+foreach(src ${VKMIST_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src} ${CMAKE_CURRENT_SOURCE_DIR}/tests/testutil.c)
+  target_link_libraries(${name} PRIVATE vkmist_lib)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "VKMIST_VALIDATE=1;VKMIST_SHARED=${VKMIST_SHARED_DIR};VKMIST_SOURCE=${CMAKE_CURRENT_SOURCE_DIR};VKMIST_BIN=$<TARGET_FILE:vkmist>"
+    TIMEOUT 1500)
+endforeach()

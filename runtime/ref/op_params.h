@@ -1,0 +1,101 @@
+/* Shapes and parameters of every op: the one definition shared by the CPU
+ * reference (runtime/ref), the Vulkan launchers (runtime/ops), the conformance
+ * rows and the graph. Plain C, no Vulkan: runtime/ref stands alone.
+ *
+ * Conventions: tensors are dense float NCHW (batch, channel, row, column);
+ * `acc` = 0 overwrites the output, 1 adds into it (gradients of tensors used
+ * more than once and parameter gradients accumulate). */
+#pragma once
+#include <stdint.h>
+
+/* conv2d, stride 1, zero padding. x[B,Cin,H,W], w[Cout,Cin,K,K], b[Cout],
+ * y[B,Cout,Ho,Wo] with Ho = H + 2*pad - K + 1, Wo likewise. K in {1,3,4}. */
+typedef struct {
+    int B, Cin, H, W, Cout, K, pad;
+    int bias;  /* forward adds b; bwd_filter also writes db */
+    int acc;
+} vkm_conv2d_p;
+static inline int vkm_conv2d_ho(const vkm_conv2d_p *p) { return p->H + 2 * p->pad - p->K + 1; }
+static inline int vkm_conv2d_wo(const vkm_conv2d_p *p) { return p->W + 2 * p->pad - p->K + 1; }
+
+/* Fixed depthwise high-pass filter [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]] * scale,
+ * padding 1, x and y [B,C,H,W]. The kernel is symmetric, so its adjoint is the
+ * same correlation: hpf_bwd maps dy to dx. */
+typedef struct { int B, C, H, W; float scale; int acc; } vkm_hpf_p;
+
+/* GEMM: C[M,N] = alpha * op(A) op(B) (+ bias[N] if bias) (+ C if acc).
+ * op(A) is [M,K]: A stored [M,K] row-major, or [K,M] when ta. op(B) is [K,N]:
+ * B stored [K,N], or [N,K] when tb. Linear layers are GEMMs:
+ * fwd y[B,out] = x[B,in] W[out,in]^T + b  (ta 0, tb 1, bias)
+ * bwd_data dx[B,in] = dy[B,out] W[out,in] (ta 0, tb 0)
+ * bwd_weight dW[out,in] += dy[B,out]^T x[B,in] (ta 1, tb 0, acc); db via reduce. */
+typedef struct { int M, N, K, ta, tb, bias, acc; float alpha; } vkm_gemm_p;
+
+/* Linear layer x[B,in] -> y[B,out] with W[out,in], b[out] (the GEMMs above;
+ * bwd_weight writes dW and, when bias, db = column sums of dy; acc applies to
+ * every output of the op). */
+typedef struct { int B, in, out, bias, acc; } vkm_linear_p;
+
+/* Instance norm over H*W per (b, c), biased variance:
+ * y = g * (x - mean) * rstd + beta, with
+ *   mode NONE:  g = 1, beta = 0
+ *   mode AFFINE: g = gamma[c], beta = beta[c]             (gamma, beta [C])
+ *   mode ADAIN: g = 1 + gamma[b*gstride + c], beta = beta[b*gstride + c]
+ * (AdaIN: gamma/beta are per-sample rows of the style linear's output, so
+ * gstride is usually 2*C with beta = gamma + C). Forward also writes mean and
+ * rstd [B*C] for the backward. Backward: dx (acc as usual) and, for AFFINE,
+ * dgamma/dbeta [C] (always accumulated), for ADAIN dgamma/dbeta per sample
+ * (overwritten unless acc_param).
+ * Optional fused activation (act = 1): y = lrelu(norm(x), slope) (slope 0.2
+ * for the model's IN+LReLU / AdaIN+LReLU, 0 for ReLU); the backward
+ * recomputes the pre-activation from x, mean, rstd, gamma and beta. */
+enum { VKM_NORM_NONE = 0, VKM_NORM_AFFINE = 1, VKM_NORM_ADAIN = 2 };
+typedef struct {
+    int B, C, HW, mode, gstride; float eps; int acc, acc_param;
+    int act; float slope;
+} vkm_instnorm_p;
+
+/* LeakyReLU with slope (0.2), ReLU with slope 0. y = x > 0 ? x : slope * x;
+ * bwd: dx = dy * (x > 0 ? 1 : slope). */
+typedef struct { int64_t n; float slope; int acc; } vkm_act_p;
+
+/* 2x2 average pooling, x[B,C,H,W] -> y[B,C,H/2,W/2] (floor), and nearest 2x
+ * upsampling x[B,C,H,W] -> y[B,C,2H,2W]. H, W are the input's. */
+typedef struct { int B, C, H, W; int acc; } vkm_resample_p;
+
+/* out = a * x + b * y (+ out if acc). Add, scale, residual /sqrt(2) and all
+ * their backwards. y unused when b == 0. */
+typedef struct { int64_t n; float a, b; int acc; } vkm_axpby_p;
+
+/* Channel concat / slice: dst[B, Cdst, HW] channels [off, off+Csrc) <->
+ * src[B, Csrc, HW]. concat copies src into dst; slice copies the dst
+ * channels out into src (concat's backward). */
+typedef struct { int B, Csrc, Cdst, HW, off; int acc; } vkm_chcopy_p;
+
+/* out = (1/count) * sum_i x_i, up to 4 inputs, each n elements. */
+typedef struct { int64_t n; int count; int acc; } vkm_meann_p;
+
+/* Losses produce one scalar in out[out_index] (always overwritten):
+ * l1:  mean |x - y| over n;  bce: mean over n of softplus(x) - target * x
+ * (BCE with logits, target 0 or 1). Backwards read the upstream scalar
+ * gscale = g[g_index] (the loss weight) and write dx (acc as usual):
+ * l1: gscale * sign(x - y) / n (0 at x == y);  bce: gscale * (sigmoid(x) - target) / n. */
+typedef struct { int64_t n; int out_index, g_index; float target; int acc; } vkm_loss_p;
+
+/* Reduction of `rows` contiguous segments of length n:
+ * out[r] = sum (or mean when mean) of x[r*n .. r*n+n). */
+typedef struct { int rows; int64_t n; int mean; int acc; } vkm_reduce_p;
+
+/* Fused Adam with coupled L2 weight decay and bias correction:
+ *   g' = g + wd * p;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
+ *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ * t = steps[step_index] (uint32, written by the host before submit; t >= 1). */
+typedef struct { int64_t n; float lr, beta1, beta2, eps, wd; int step_index; } vkm_adam_p;
+
+/* EMA: e = decay * e + (1 - decay) * p. */
+typedef struct { int64_t n; float decay; } vkm_ema_p;
+
+/* Counter-based normal generator: out[i] = mean + std * N(0,1) from
+ * Philox4x32-10 keyed by seeds[seed_index] (two uint32 words: key lo, hi) and
+ * counter (offset + i/4 ...); Box-Muller. Reproducible from the seed. */
+typedef struct { int64_t n; int seed_index; uint32_t offset; float mean, std; } vkm_randn_p;

@@ -1,0 +1,62 @@
+/* Shared test helpers (see testutil.h). */
+#include "tests/testutil.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int tu_failures = 0;
+static char tu_dir[512];
+
+const char *tu_tmpdir(void) {
+    if (!tu_dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tu_dir, sizeof tu_dir, "%s/vkmist-test-XXXXXX", base ? base : "/tmp");
+        if (!mkdtemp(tu_dir)) { perror("mkdtemp"); exit(2); }
+    }
+    return tu_dir;
+}
+
+int tu_finish(const char *suite) {
+    if (tu_dir[0] && !getenv("VKMIST_KEEP_TMP")) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tu_dir);
+        if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tu_dir);
+    }
+    printf("%s: %d passed, %d failed\n", suite, tu_failures ? 0 : 1, tu_failures ? 1 : 0);
+    return tu_failures ? 1 : 0;
+}
+
+const char *tu_brats_sample(void) {
+    static char path[1024];
+    const char *shared = getenv("VKMIST_SHARED");
+    if (!shared) return NULL;
+    snprintf(path, sizeof path, "%s/data/brats-sample", shared);
+    return access(path, R_OK) == 0 ? path : NULL;
+}
+
+const char *tu_vkmist_bin(void) {
+    const char *b = getenv("VKMIST_BIN");
+    return b ? b : "vkmist";
+}
+
+double tu_gradcheck(tu_loss_fn loss, void *user, double *x, const double *grad, size_t n,
+                    int samples, double h, unsigned seed) {
+    double worst = 0;
+    unsigned s = seed ? seed : 1;
+    size_t count = (samples <= 0 || (size_t)samples >= n) ? n : (size_t)samples;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = k;
+        if (count < n) { s = s * 1103515245u + 12345u; i = (size_t)(s >> 8) % n; }
+        double old = x[i];
+        x[i] = old + h; double lp = loss(user, x);
+        x[i] = old - h; double lm = loss(user, x);
+        x[i] = old;
+        double num = (lp - lm) / (2 * h);
+        double den = fmax(1.0, fmax(fabs(num), fabs(grad[i])));
+        double e = fabs(num - grad[i]) / den;
+        if (e > worst) worst = e;
+    }
+    return worst;
+}

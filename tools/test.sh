@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12), builds vkmist (Release with
+# assertions) and runs the ctest suites on the default Vulkan device (lavapipe
+# on a machine without a GPU), printing the output of any failing test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/deps.sh
+VKMIST_WITH_OPTIONAL=1 vkmist_install_deps
+build="${VKMIST_BUILD_DIR:-build}"
+start=$(date +%s)
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DVKMIST_ASSERTS=ON
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
+ctest --output-on-failure -j"$(nproc)" "$@"
+echo "tools/test.sh: ctest finished in $(( $(date +%s) - start )) s (build included)"
