@@ -1,0 +1,143 @@
+/* The static graph: model code records ops on a tape; reverse-mode autodiff
+ * appends the backward ops; a liveness planner gives every transient tensor
+ * an offset in one arena; the graph is then recorded once into a Vulkan
+ * sequence and replayed, or executed on the CPU reference. Persistent tensors
+ * (parameters, their gradients, optimizer state, per-iteration inputs) live
+ * in a store shared by all graphs of a model. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/vkm.h"
+#include "runtime/ref/op_params.h"
+
+typedef struct { int n, c, h, w; } vkm_shape;
+static inline int64_t vkm_numel(vkm_shape s) { return (int64_t)s.n * s.c * s.h * s.w; }
+static inline vkm_shape vkm_shp(int n, int c, int h, int w) { vkm_shape s = {n, c, h, w}; return s; }
+
+/* ---- the store of persistent tensors ------------------------------------ */
+enum {
+    VKM_S_PARAM = 1, /* trainable: gets a gradient, Adam moments and (if ema) an EMA copy */
+    VKM_S_INPUT,     /* written by the host before each submit */
+    VKM_S_STATE,     /* device-owned persistent values (read back by the host) */
+    VKM_S_U32,       /* uint32 words (Adam step counters, random seeds) */
+};
+typedef struct vkm_store vkm_store;
+
+typedef struct {
+    char name[96];
+    int kind;
+    vkm_shape shape;
+    int64_t numel;
+    int64_t off;        /* element offset of the value within its kind's region */
+    int64_t grad_off;   /* element offset of the gradient in the grad region (params) */
+    float init_std;     /* He normal std; 0 = constant init_value */
+    float init_value;
+    float lr;           /* learning rate of this parameter */
+    int ema;            /* keep an EMA copy */
+    int group;          /* model-defined module index (for reports) */
+} vkm_store_entry;
+
+vkm_store *vkm_store_new(void);
+void vkm_store_free(vkm_store *st);
+/* Adds a persistent tensor; returns its id (>= 0) or -1 when the name exists. */
+int vkm_store_add(vkm_store *st, const char *name, int kind, vkm_shape shape);
+/* Parameter with He-normal (std > 0) or constant init, its lr and EMA flag. */
+int vkm_store_param(vkm_store *st, const char *name, vkm_shape shape, float init_std, float init_value,
+                    float lr, int ema, int group);
+int vkm_store_count(const vkm_store *st);
+const vkm_store_entry *vkm_store_get(const vkm_store *st, int id);
+int vkm_store_find(const vkm_store *st, const char *name);
+int64_t vkm_store_param_numel(const vkm_store *st); /* all parameters together */
+
+/* ---- graphs ------------------------------------------------------------- */
+typedef int32_t vkm_t; /* tensor id within a graph; 0 = none */
+typedef struct vkm_graph vkm_graph;
+
+vkm_graph *vkm_graph_new(vkm_store *st);
+void vkm_graph_free(vkm_graph *g);
+/* First error while building (ops return 0 after an error), "" if none. */
+const char *vkm_graph_error(const vkm_graph *g);
+vkm_shape vkm_g_shape(const vkm_graph *g, vkm_t t);
+
+/* Leaves. */
+vkm_t vkm_g_store(vkm_graph *g, int store_id);     /* a persistent tensor (param/input/state) */
+vkm_t vkm_g_detach(vkm_graph *g, vkm_t x);          /* same values, no gradient flows back */
+vkm_t vkm_g_reshape(vkm_graph *g, vkm_t x, vkm_shape s); /* same storage, new shape (same numel) */
+
+/* Forward ops (shapes inferred; B = x's n). */
+vkm_t vkm_g_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad); /* w [Cout,Cin,K,K]; b may be 0 */
+vkm_t vkm_g_linear(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b);         /* x [B,in,1,1], w [out,in,1,1] */
+vkm_t vkm_g_hpf(vkm_graph *g, vkm_t x, float scale);
+vkm_t vkm_g_instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta); /* affine if gamma, else none */
+vkm_t vkm_g_adain(vkm_graph *g, vkm_t x, vkm_t gb);                  /* gb [B, 2C]: gamma | beta */
+vkm_t vkm_g_act(vkm_graph *g, vkm_t x, float slope);                 /* 0.2 LeakyReLU, 0 ReLU */
+vkm_t vkm_g_avgpool2(vkm_graph *g, vkm_t x);
+vkm_t vkm_g_upsample2(vkm_graph *g, vkm_t x);
+vkm_t vkm_g_axpby(vkm_graph *g, vkm_t x, vkm_t y, float a, float b); /* a x + b y (y may be 0) */
+/* Channel concat; a 0 entry is a zero-filled slot of `slot_c` channels. */
+vkm_t vkm_g_concat(vkm_graph *g, const vkm_t *xs, int n, int slot_c);
+vkm_t vkm_g_slice(vkm_graph *g, vkm_t x, int c_off, int c_n);        /* channels [c_off, c_off+c_n) */
+vkm_t vkm_g_mean(vkm_graph *g, const vkm_t *xs, int n);
+vkm_t vkm_g_l1(vkm_graph *g, vkm_t x, vkm_t y);                      /* scalar mean |x - y| */
+vkm_t vkm_g_bce(vkm_graph *g, vkm_t logits, float target);           /* scalar mean BCE with logits */
+/* Normal noise of shape s from seeds[2*seed_index..] of a U32 store tensor. */
+vkm_t vkm_g_randn(vkm_graph *g, vkm_shape s, int seeds_store_id, int seed_index);
+
+/* Reverse-mode autodiff: L = sum_i weights[w_store][w_index[i]] * losses[i]
+ * (weights: a store INPUT tensor the host writes, e.g. the lambdas). Appends
+ * the backward ops; gradients of tensors used several times are summed, and
+ * every parameter in `params` reached by L gets its gradient in the store's
+ * gradient region (zeroed first by this call). Returns 0 or -1. */
+int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n, int w_store,
+                   const int *params, int nparams);
+/* Adam (DESIGN §5) on every parameter that received a gradient in the last
+ * vkm_g_backward: steps_store is a U32 store tensor indexed by parameter id. */
+int vkm_g_adam(vkm_graph *g, float beta1, float beta2, float eps, float wd, int steps_store);
+/* EMA of every parameter with ema set: ema = decay ema + (1 - decay) p. */
+int vkm_g_ema(vkm_graph *g, float decay);
+/* Copies a graph tensor into a STATE store tensor (outputs the host reads). */
+int vkm_g_output(vkm_graph *g, vkm_t x, int store_id);
+/* Parameters updated by the last vkm_g_adam (the host advances their step counters). */
+int vkm_g_updated_params(const vkm_graph *g, const int **ids);
+
+/* ---- planning and statistics --------------------------------------------- */
+typedef struct {
+    int nodes, forward_nodes;
+    double flops, forward_flops;
+    int64_t arena_bytes;   /* planned peak of transient tensors */
+    int64_t naive_bytes;   /* sum of all transient tensors */
+} vkm_graph_stats;
+/* Assigns arena offsets (liveness-based sharing); idempotent. */
+int vkm_graph_plan(vkm_graph *g, uint64_t align);
+vkm_graph_stats vkm_graph_stats_of(const vkm_graph *g);
+
+/* ---- executing ------------------------------------------------------------ */
+/* Device memory of a store: one region per kind (+ gradients, Adam moments,
+ * EMA), allocated by vkm_store_device_init. Host views are float arrays. */
+typedef struct vkm_store_dev vkm_store_dev;
+int vkm_store_device_init(vkm_store *st, vkm_ctx *ctx, vkm_store_dev **out);
+void vkm_store_device_free(vkm_store_dev *sd);
+/* Host <-> device for one tensor's value (what: 0 value, 1 grad, 2 adam m, 3 adam v, 4 ema). */
+int vkm_store_write(vkm_store_dev *sd, int id, int what, const void *src);
+int vkm_store_read(vkm_store_dev *sd, int id, int what, void *dst);
+/* He/constant init of every parameter from a seed (also m = v = 0, ema = p). */
+int vkm_store_init_params(vkm_store_dev *sd, uint64_t seed);
+/* The initial values of parameter id for a seed (what vkm_store_init_params writes). */
+void vkm_store_init_host(const vkm_store *st, int id, uint64_t seed, float *out);
+
+/* Records g (planned) into a replayable sequence; arena: a buffer of at least
+ * stats.arena_bytes (shared by graphs that never run at the same time). */
+typedef struct vkm_graph_exec vkm_graph_exec;
+int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out);
+int vkm_graph_exec_run(vkm_graph_exec *e);
+vkm_seq *vkm_graph_exec_seq(vkm_graph_exec *e);
+void vkm_graph_exec_free(vkm_graph_exec *e);
+
+/* The CPU reference backend: the same store in double precision. */
+typedef struct vkm_store_ref vkm_store_ref;
+vkm_store_ref *vkm_store_ref_new(const vkm_store *st);
+void vkm_store_ref_free(vkm_store_ref *sr);
+double *vkm_store_ref_data(vkm_store_ref *sr, int id, int what); /* NULL for U32 */
+uint32_t *vkm_store_ref_u32(vkm_store_ref *sr, int id);
+/* Runs g on the reference backend (allocates its own arena). */
+int vkm_graph_run_ref(vkm_graph *g, vkm_store_ref *sr, char *err, size_t errlen);
