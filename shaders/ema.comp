@@ -1,0 +1,19 @@
+// ema: e = decay * e + (1 - decay) * p (the generator's weight average).
+#version 450
+#include "elem_common.glsl"
+
+layout(push_constant) uniform P { uint n; float decay; } pc;
+layout(binding = 0) readonly buffer P4 { vec4 p4[]; };
+layout(binding = 1) readonly buffer P1 { float p1[]; };
+layout(binding = 2) buffer E4 { vec4 e4[]; };
+layout(binding = 3) buffer E1 { float e1[]; };
+
+void main() {
+    uint n4 = pc.n >> 2;
+    float d = pc.decay, k = 1.0 - pc.decay;
+    for (uint i = ELEM_GID; i < n4; i += ELEM_STRIDE) e4[i] = d * e4[i] + k * p4[i];
+    if (ELEM_GID < ELEM_TAIL(pc.n)) {
+        uint i = n4 * 4u + ELEM_GID;
+        e1[i] = d * e1[i] + k * p1[i];
+    }
+}
