@@ -96,6 +96,9 @@ typedef struct { int64_t n; float lr, beta1, beta2, eps, wd; int step_index; } v
 typedef struct { int64_t n; float decay; } vkm_ema_p;
 
 /* Counter-based normal generator: out[i] = mean + std * N(0,1) from
- * Philox4x32-10 keyed by seeds[seed_index] (two uint32 words: key lo, hi) and
- * counter (offset + i/4 ...); Box-Muller. Reproducible from the seed. */
+ * Philox4x32-10 keyed by seeds[2*seed_index], seeds[2*seed_index+1] (uint32
+ * words: key lo, hi). Element i is word i%4 of block q = i/4, whose counter is
+ * (q lo, q hi, offset, 0); Box-Muller on words (0,1) and (2,3) with
+ * u1 = ((w >> 8) + 1) / 2^24, u2 = (w >> 8) / 2^24. Reproducible from the
+ * seed; out[i] does not depend on n; use another offset for another stream. */
 typedef struct { int64_t n; int seed_index; uint32_t offset; float mean, std; } vkm_randn_p;

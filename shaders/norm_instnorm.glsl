@@ -1,0 +1,56 @@
+// Shared by instnorm.comp and instnorm_bwd.comp: the push constants (one
+// layout for both directions, mirrored by runtime/ops/norm.c), the
+// specialization constants, a workgroup sum and the vec4/scalar plane access.
+//
+// Specialization: 0 workgroup size (power of two), 1 mode (0 NONE, 1 AFFINE,
+// 2 ADAIN), 2 fused LeakyReLU, 3 vec4 access (HW % 4 == 0). Planes whose size
+// is not a multiple of 4 are walked one float at a time in lane .x of a vec4
+// (lane_mask() zeroes the other lanes), so one loop body serves both layouts.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const int MODE = 0;
+layout(constant_id = 2) const int ACT = 0;
+layout(constant_id = 3) const int VEC = 0;
+
+const uint WG = gl_WorkGroupSize.x;
+// An if, not ?: : glslang folds `VEC != 0 ? vec4 : vec4` into an
+// OpSpecConstantOp select on vectors, which lavapipe 22.3 evaluates as the
+// default (0) whatever VEC is.
+vec4 lane_mask() {
+    if (VEC != 0) return vec4(1.0);
+    return vec4(1.0, 0.0, 0.0, 0.0);
+}
+
+layout(push_constant) uniform Push {
+    uint B, C, HW;
+    uint nwork;           // workgroups with work (planes, or channels for AFFINE bwd)
+    uint gx;              // workgroups per grid row (2-D grid for > 65535 planes)
+    uint gstride;         // ADAIN row stride of gamma/beta
+    uint goff, boff;      // element offsets of gamma / beta in their bindings
+    uint dgoff, dboff;    // ... of dgamma / dbeta (bwd)
+    uint moff, roff;      // ... of mean / rstd
+    uint acc, acc_param;
+    float eps, slope;
+} pc;
+
+shared vec2 red[WG];
+
+// Sum of v over the workgroup, returned to every invocation.
+vec2 wg_sum2(vec2 v) {
+    uint lid = gl_LocalInvocationID.x;
+    red[lid] = v;
+    barrier();
+    for (uint s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier();
+    }
+    vec2 r = red[0];
+    barrier();  // red is reused by the next call
+    return r;
+}
+
+uint work_index() { return gl_WorkGroupID.y * pc.gx + gl_WorkGroupID.x; }
+uint units() { return VEC != 0 ? pc.HW / 4 : pc.HW; }
+// gamma/beta index of plane (b, c), without the binding offset.
+uint param_index(uint b, uint c) { return MODE == 2 ? b * pc.gstride + c : c; }
+// The affine factor g and shift of a plane for gamma/beta values gv, bv.
+float norm_scale(float gv) { return MODE == 2 ? 1.0 + gv : gv; }
