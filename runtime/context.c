@@ -343,6 +343,10 @@ int vkm_ctx_create(const vkm_opts *opts, vkm_ctx **out, char *err, size_t errlen
     if (!rc) {
         fill_info(ctx->phys, &ctx->info);
         ctx->info.chosen = 1;
+        /* exercise the paths a GPU takes on lavapipe too: descriptor sets
+         * instead of push descriptors, staging instead of mapping */
+        if (env_int("VKMIST_NO_PUSH_DESCRIPTORS", 0)) ctx->info.push_descriptors = 0;
+        if (env_int("VKMIST_FORCE_STAGING", 0)) ctx->info.unified = 0;
         vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
         vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
         if (ctx->props.apiVersion < VK_API_VERSION_1_2)

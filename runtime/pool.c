@@ -39,7 +39,7 @@ int vkm_pool_init(vkm_ctx *ctx) {
     }
     if (best < 0) return vkm_fail(ctx, "device '%s' has no memory type usable for storage buffers", ctx->info.name);
     ctx->memtype = (uint32_t)best;
-    ctx->mapped = (ctx->memprops.memoryTypes[best].propertyFlags & hv) == hv;
+    ctx->mapped = ctx->info.unified && (ctx->memprops.memoryTypes[best].propertyFlags & hv) == hv;
     return 0;
 }
 

@@ -182,6 +182,28 @@ static void test_pipeline_cache(void) {
     unsetenv("XDG_CACHE_HOME");
 }
 
+/* The GPU paths on lavapipe: descriptor sets (no push descriptors) and
+ * staged transfers (no mapping), through a few conformance rows. */
+#include "runtime/conform/conform.h"
+static void test_gpu_paths(void) {
+    setenv("VKMIST_NO_PUSH_DESCRIPTORS", "1", 1);
+    setenv("VKMIST_FORCE_STAGING", "1", 1);
+    vkm_ctx *ctx = open_ctx();
+    unsetenv("VKMIST_NO_PUSH_DESCRIPTORS");
+    unsetenv("VKMIST_FORCE_STAGING");
+    TU_CHECK(!vkm_device(ctx)->push_descriptors && !vkm_device(ctx)->unified, "switches ignored");
+    vkm_buf b;
+    TU_CHECK(vkm_alloc(ctx, 64, &b) == 0 && b.map == NULL, "staging mode still maps");
+    vkm_free(ctx, &b);
+    const char *ops[] = {"axpby", "conv2d", "instnorm_bwd", "adam"};
+    for (int i = 0; i < 4; i++) {
+        int failed = conf_run(ctx, ops[i], 5, stdout);
+        TU_CHECK(failed == 0, "%s failed with descriptor sets + staging", ops[i]);
+    }
+    TU_CHECK(vkm_validation_messages(ctx) == 0, "%d validation message(s)", vkm_validation_messages(ctx));
+    vkm_ctx_destroy(ctx);
+}
+
 int main(void) {
     test_device_choice();
     vkm_ctx *ctx = open_ctx();
@@ -192,5 +214,6 @@ int main(void) {
     vkm_ctx_destroy(ctx);
     test_oom();
     test_pipeline_cache();
+    test_gpu_paths();
     return tu_finish("test_runtime");
 }
