@@ -195,7 +195,7 @@ static vkm_t norm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, int mode) {
     vkm_t rstd = new_tensor(g, vkm_shp(s.n, s.c, 1, 1), T_TRANSIENT);
     vkm_node *n = new_node(g, N_INSTNORM, 1);
     if (!n || !y) return 0;
-    n->p.in = (vkm_instnorm_p){s.n, s.c, s.h * s.w, mode, s.c, 1e-5f, 0, 0, 0, 0};
+    n->p.in = (vkm_instnorm_p){s.n, s.c, s.h * s.w, mode, mode == VKM_NORM_ADAIN ? 2 * s.c : s.c, 1e-5f, 0, 0, 0, 0};
     n->in[0] = x, n->in[1] = gamma, n->in[2] = beta;
     n->out[0] = y, n->out[1] = mean, n->out[2] = rstd;
     n->flops = 8.0 * vkm_numel(s);
@@ -213,9 +213,9 @@ vkm_t vkm_g_adain(vkm_graph *g, vkm_t x, vkm_t gb) {
     NEED(valid(g, x) && valid(g, gb), "adain: invalid input");
     vkm_shape s = g->t[x].shape, gs = g->t[gb].shape;
     NEED(gs.n == s.n && gs.c * gs.h * gs.w == 2 * s.c, "adain: style projection must be [B, 2C]");
-    vkm_t gb4 = gs.h == 1 && gs.w == 1 ? gb : vkm_g_reshape(g, gb, vkm_shp(s.n, 2 * s.c, 1, 1));
-    vkm_t gamma = vkm_g_slice(g, gb4, 0, s.c), beta = vkm_g_slice(g, gb4, s.c, s.c);
-    return norm(g, x, gamma, beta, VKM_NORM_ADAIN);
+    /* gamma and beta stay packed in gb's rows (stride 2C, beta at +C): the
+     * executors derive beta's view, so no slice ops are needed */
+    return norm(g, x, gb, 0, VKM_NORM_ADAIN);
 }
 
 vkm_t vkm_g_act(vkm_graph *g, vkm_t x, float slope) {
@@ -406,20 +406,19 @@ static int ng(const vkm_graph *g, vkm_t t) {
  * *acc says whether to add (an earlier contribution exists) or overwrite. */
 static vkm_t grad_for(vkm_graph *g, vkm_t t, int *acc) {
     vkm_t r = vkm_g_root(g, t);
-    vkm_tensor *x = &g->t[r];
-    if (!x->grad) {
-        if (x->kind == T_STORE) {
-            x->grad = store_tensor(g, x->store_id, W_GRAD);
-            x->grad_written = 1; /* the region was zeroed: parameters always accumulate */
-            g->grad_params[g->ngrad_params++] = x->store_id;
-        } else {
-            x->grad = new_tensor(g, g->t[r].shape, T_TRANSIENT);
+    if (!g->t[r].grad) {
+        /* new tensors may move g->t: take no pointer into it across the call */
+        int store = g->t[r].kind == T_STORE;
+        vkm_t gt = store ? store_tensor(g, g->t[r].store_id, W_GRAD) : new_tensor(g, g->t[r].shape, T_TRANSIENT);
+        g->t[r].grad = gt;
+        if (store) {
+            g->t[r].grad_written = 1; /* the region was zeroed: parameters always accumulate */
+            g->grad_params[g->ngrad_params++] = g->t[r].store_id;
         }
     }
-    x = &g->t[r];
-    *acc = x->grad_written;
-    x->grad_written = 1;
-    return x->grad;
+    *acc = g->t[r].grad_written;
+    g->t[r].grad_written = 1;
+    return g->t[r].grad;
 }
 
 /* The gradient of an output, or 0 when nothing reached it. */
@@ -493,7 +492,8 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
         return;
     case N_INSTNORM: {
         if (!dy) return;
-        int gx_ng = ng(g, fw.in[0]), gp_ng = fw.in[1] && (ng(g, fw.in[1]) || ng(g, fw.in[2]));
+        int adain = fw.p.in.mode == VKM_NORM_ADAIN;
+        int gx_ng = ng(g, fw.in[0]), gp_ng = fw.in[1] && (ng(g, fw.in[1]) || (!adain && ng(g, fw.in[2])));
         if (!gx_ng && !gp_ng) return;
         int accp = 0, acc2 = 0;
         vkm_t gx = gx_ng ? grad_for(g, fw.in[0], &acc) : new_tensor(g, g->t[fw.in[0]].shape, T_TRANSIENT);
@@ -501,11 +501,11 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
         vkm_t gg = 0, gbt = 0;
         if (gp_ng) {
             gg = grad_for(g, fw.in[1], &accp);
-            gbt = grad_for(g, fw.in[2], &acc2);
-            if (accp != acc2) gfail(g, "instnorm: gamma and beta gradients out of step");
+            gbt = adain ? 0 : grad_for(g, fw.in[2], &acc2);
+            if (!adain && accp != acc2) gfail(g, "instnorm: gamma and beta gradients out of step");
         } else if (fw.in[1]) { /* parameters not trained here: scratch outputs */
             gg = new_tensor(g, g->t[fw.in[1]].shape, T_TRANSIENT);
-            gbt = new_tensor(g, g->t[fw.in[2]].shape, T_TRANSIENT);
+            gbt = adain ? 0 : new_tensor(g, g->t[fw.in[2]].shape, T_TRANSIENT);
         }
         if ((n = new_node(g, N_INSTNORM_BWD, 0))) {
             n->p.in = fw.p.in;
@@ -653,7 +653,24 @@ int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n,
         }
         root_w[found] = w_index[i];
     }
-    fill_node(g, store_tensor(g, -1, W_GRAD), 0, 0);
+    /* zero only the span of the parameters differentiated here, so the
+     * gradients of an earlier backward (another module set) survive */
+    int64_t lo = INT64_MAX, hi = 0;
+    for (int i = 0; i < nparams; i++) {
+        const vkm_store_entry *pe = vkm_store_get(g->st, params[i]);
+        if (!pe || pe->kind != VKM_S_PARAM) continue;
+        if (pe->off < lo) lo = pe->off;
+        if (pe->off + pe->numel > hi) hi = pe->off + pe->numel;
+    }
+    if (hi > lo) {
+        vkm_t span = new_tensor(g, vkm_shp(1, 1, 1, (int)(hi - lo)), T_STORE);
+        if (span) {
+            g->t[span].store_id = -1;
+            g->t[span].store_what = W_GRAD;
+            g->t[span].offset = lo;
+            fill_node(g, span, 0, 0);
+        }
+    }
     for (int i = nfwd - 1; i >= 0 && !g->err[0]; i--)
         if (g->nodes[i].forward) bwd_node(g, i, root_w, weights);
     free(root_w);

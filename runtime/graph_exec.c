@@ -24,8 +24,15 @@ static vkm_buf buf_of(const exec_env *x, vkm_t t) {
     vkm_t r = vkm_g_root(g, t);
     const vkm_tensor *tr = &g->t[r];
     uint64_t bytes = (uint64_t)vkm_numel(g->t[t].shape) * 4;
-    if (tr->kind == T_STORE) return tr->store_id < 0 ? vkm_store_dev_grads(x->sd) : vkm_store_dev_buf(x->sd, tr->store_id, tr->store_what);
+    if (tr->kind == T_STORE && tr->store_id < 0) /* a span of the gradient region */
+        return vkm_sub(vkm_store_dev_grads(x->sd), (uint64_t)tr->offset * 4, bytes);
+    if (tr->kind == T_STORE) return vkm_store_dev_buf(x->sd, tr->store_id, tr->store_what);
     return vkm_sub(x->arena, (uint64_t)tr->offset, bytes);
+}
+
+/* AdaIN's beta: the second half of each packed [gamma | beta] row. */
+static vkm_buf beta_view(vkm_buf gb, const vkm_instnorm_p *p) {
+    return vkm_sub(gb, (uint64_t)p->C * 4, gb.size - (uint64_t)p->C * 4);
 }
 
 static int run_node(vkm_seq *s, const exec_env *x, const vkm_node *n) {
@@ -40,8 +47,14 @@ static int run_node(vkm_seq *s, const exec_env *x, const vkm_node *n) {
     case N_LINEAR_BWD_WEIGHT: return vkm_op_linear_bwd_weight(s, &n->p.lin, B(0), B(1), O(0), O(1));
     case N_HPF: return vkm_op_hpf(s, &n->p.hpf, B(0), O(0));
     case N_HPF_BWD: return vkm_op_hpf_bwd(s, &n->p.hpf, B(0), O(0));
-    case N_INSTNORM: return vkm_op_instnorm(s, &n->p.in, B(0), B(1), B(2), O(0), O(1), O(2));
+    case N_INSTNORM:
+        if (n->p.in.mode == VKM_NORM_ADAIN) /* packed [gamma | beta] rows */
+            return vkm_op_instnorm(s, &n->p.in, B(0), B(1), beta_view(B(1), &n->p.in), O(0), O(1), O(2));
+        return vkm_op_instnorm(s, &n->p.in, B(0), B(1), B(2), O(0), O(1), O(2));
     case N_INSTNORM_BWD:
+        if (n->p.in.mode == VKM_NORM_ADAIN)
+            return vkm_op_instnorm_bwd(s, &n->p.in, B(0), B(1), B(2), B(3), beta_view(B(3), &n->p.in), B(5), O(0),
+                                       O(1), beta_view(O(1), &n->p.in));
         return vkm_op_instnorm_bwd(s, &n->p.in, B(0), B(1), B(2), B(3), B(4), B(5), O(0), O(1), O(2));
     case N_ACT: return vkm_op_act(s, &n->p.act, B(0), O(0));
     case N_ACT_BWD: return vkm_op_act_bwd(s, &n->p.act, B(0), B(1), O(0));

@@ -59,7 +59,8 @@ typedef struct {
     int needs_grad;
     vkm_t grad;                 /* gradient tensor, once created by autodiff */
     int grad_written;           /* a first contribution happened (later ones accumulate) */
-    int64_t offset;             /* arena byte offset (T_TRANSIENT, after planning) */
+    int64_t offset;             /* arena byte offset (T_TRANSIENT, after planning); element offset
+                                 * of a gradient-region span (T_STORE, store_id -1) */
 } vkm_tensor;
 
 struct vkm_store {

@@ -47,8 +47,9 @@ int vkm_graph_plan(vkm_graph *g, uint64_t align) {
     int nl = 0;
     g->naive_bytes = 0;
     for (vkm_t t = 1; t < g->nt; t++) {
+        if (g->t[t].kind != T_TRANSIENT) continue;
         g->t[t].offset = -1;
-        if (g->t[t].kind != T_TRANSIENT || first[t] < 0) continue;
+        if (first[t] < 0) continue;
         lr[nl++] = (live_rec){t, round_up(vkm_numel(g->t[t].shape) * 4), first[t], last[t]};
         g->naive_bytes += lr[nl - 1].size;
     }

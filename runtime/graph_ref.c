@@ -20,9 +20,9 @@ static double *ptr(const ref_env *x, vkm_t t) {
     vkm_t r = vkm_g_root(x->g, t);
     const vkm_tensor *tr = &x->g->t[r];
     if (tr->kind == T_STORE) {
-        if (tr->store_id < 0) {
+        if (tr->store_id < 0) { /* a span of the gradient region */
             int64_t n;
-            return vkm_store_ref_grads(x->sr, &n);
+            return vkm_store_ref_grads(x->sr, &n) + tr->offset;
         }
         return vkm_store_ref_data(x->sr, tr->store_id, tr->store_what);
     }
@@ -46,8 +46,18 @@ static int run_node(const ref_env *x, const vkm_node *n) {
     case N_LINEAR_BWD_WEIGHT: ref_linear_bwd_weight(&n->p.lin, I(0), I(1), O(0), O(1)); return 0;
     case N_HPF: ref_hpf(&n->p.hpf, I(0), O(0)); return 0;
     case N_HPF_BWD: ref_hpf_bwd(&n->p.hpf, I(0), O(0)); return 0;
-    case N_INSTNORM: ref_instnorm(&n->p.in, I(0), I(1), I(2), O(0), O(1), O(2)); return 0;
-    case N_INSTNORM_BWD: ref_instnorm_bwd(&n->p.in, I(0), I(1), I(2), I(3), I(4), I(5), O(0), O(1), O(2)); return 0;
+    case N_INSTNORM:
+        if (n->p.in.mode == VKM_NORM_ADAIN) /* packed [gamma | beta] rows */
+            ref_instnorm(&n->p.in, I(0), I(1), I(1) + n->p.in.C, O(0), O(1), O(2));
+        else
+            ref_instnorm(&n->p.in, I(0), I(1), I(2), O(0), O(1), O(2));
+        return 0;
+    case N_INSTNORM_BWD:
+        if (n->p.in.mode == VKM_NORM_ADAIN)
+            ref_instnorm_bwd(&n->p.in, I(0), I(1), I(2), I(3), I(3) + n->p.in.C, I(5), O(0), O(1), O(1) + n->p.in.C);
+        else
+            ref_instnorm_bwd(&n->p.in, I(0), I(1), I(2), I(3), I(4), I(5), O(0), O(1), O(2));
+        return 0;
     case N_ACT: ref_act(&n->p.act, I(0), O(0)); return 0;
     case N_ACT_BWD: ref_act_bwd(&n->p.act, I(0), I(1), O(0)); return 0;
     case N_AVGPOOL2: ref_avgpool2(&n->p.rs, I(0), O(0)); return 0;
