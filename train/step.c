@@ -101,8 +101,11 @@ static vkm_t style_of(vkm_graph *g, const mist_net *n, int target, int path, int
     return mist_mapping(g, m, z, target);
 }
 
-/* The whole step on an empty graph; returns -1 on a graph error or OOM. */
-static int build(mist_step *s, const mist_net *n, int t, int path) {
+/* The step on an empty graph: phases bit 0 = the D update, bit 1 = the G
+ * update; backward/optimize add the backward passes and Adam/EMA. The full
+ * training step is (3, 1, 1); the loss-only graphs of the conformance test
+ * use one phase. Returns -1 on a graph error or OOM. */
+static int build(mist_step *s, const mist_net *n, int t, int path, int phases, int backward, int optimize) {
     vkm_graph *g = s->g;
     const mist_model *m = &n->model;
     const mist_step_ids *ids = &n->ids;
@@ -122,16 +125,21 @@ static int build(mist_step *s, const mist_net *n, int t, int path) {
     s->x_hat = x_hat;
 
     /* 3: the discriminator update on a detached x_hat */
-    vkm_t d_loss[2] = {vkm_g_bce(g, mist_discriminator(g, m, x[t], t), 1.0f),
-                       vkm_g_bce(g, mist_discriminator(g, m, vkm_g_detach(g, x_hat), t), 0.0f)};
-    const int d_w[2] = {MIST_W_ONE, MIST_W_ONE};
-    if (vkm_g_backward(g, d_loss, d_w, 2, ids->loss_weights, dp, nd)) goto out;
-    if (vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
-    if (collect_updated(s)) goto out;
+    vkm_t d_loss[2] = {0, 0};
+    if (phases & 1) {
+        d_loss[0] = vkm_g_bce(g, mist_discriminator(g, m, x[t], t), 1.0f);
+        d_loss[1] = vkm_g_bce(g, mist_discriminator(g, m, vkm_g_detach(g, x_hat), t), 0.0f);
+        const int d_w[2] = {MIST_W_ONE, MIST_W_ONE};
+        if (backward && vkm_g_backward(g, d_loss, d_w, 2, ids->loss_weights, dp, nd)) goto out;
+        if (optimize && vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
+        if (optimize && collect_updated(s)) goto out;
+    }
+    vkm_t g_adv = 0, csl = 0, ccl = 0, sdl = 0, sup = 0;
+    if (phases & 2) {
 
     /* 4: the generator losses, evaluated with the updated discriminator */
-    vkm_t g_adv = vkm_g_bce(g, mist_discriminator(g, m, x_hat, t), 1.0f);
-    vkm_t csl = vkm_g_l1(g, mist_style_encoder(g, m, x_hat, t), s1);
+    g_adv = vkm_g_bce(g, mist_discriminator(g, m, x_hat, t), 1.0f);
+    csl = vkm_g_l1(g, mist_style_encoder(g, m, x_hat, t), s1);
     vkm_t skips_hat[MIST_MAX_LEVELS] = {0};
     vkm_t c_hat = mist_content_encoder(g, m, x_hat, skips_hat);
     /* the backward takes loss-op outputs only: one CCL term per input domain */
@@ -139,7 +147,6 @@ static int build(mist_step *s, const mist_net *n, int t, int path) {
     int g_w[4 + MIST_N], nl = 0;
     g_loss[nl] = g_adv, g_w[nl++] = MIST_W_ONE;
     g_loss[nl] = csl, g_w[nl++] = MIST_W_STY;
-    vkm_t ccl = 0;
     for (int d = 0; d < MIST_N; d++) {
         if (d == t) continue;
         vkm_t rec = mist_decoder(g, m, mist_separator(g, m, c_hat, d), mist_style_encoder(g, m, x[d], d), skips_hat);
@@ -148,16 +155,17 @@ static int build(mist_step *s, const mist_net *n, int t, int path) {
         ccl = ccl ? vkm_g_axpby(g, ccl, l, 1.0f, 1.0f) : l;
     }
     vkm_t x2 = vkm_g_detach(g, mist_decoder(g, m, cc, style_of(g, n, t, path, 1), skips));
-    vkm_t sdl = vkm_g_l1(g, x_hat, x2);
-    vkm_t sup = vkm_g_l1(g, x_hat, x[t]);
+    sdl = vkm_g_l1(g, x_hat, x2);
+    sup = vkm_g_l1(g, x_hat, x[t]);
     g_loss[nl] = sdl, g_w[nl++] = MIST_W_DS;
     g_loss[nl] = sup, g_w[nl++] = MIST_W_SUP;
-    if (vkm_g_backward(g, g_loss, g_w, nl, ids->loss_weights, gp, ng)) goto out;
-    if (vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
-    if (collect_updated(s)) goto out;
-    if (vkm_g_ema(g, n->opts.ema_decay)) goto out;
+    if (backward && vkm_g_backward(g, g_loss, g_w, nl, ids->loss_weights, gp, ng)) goto out;
+    if (optimize && vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
+    if (optimize && collect_updated(s)) goto out;
+    if (optimize && vkm_g_ema(g, n->opts.ema_decay)) goto out;
+    }
 
-    /* what the host reads back */
+    /* what the host reads back (a phase not built reads 0) */
     vkm_t all[MIST_NLOSS] = {d_loss[0], d_loss[1], g_adv, csl, ccl, sdl, sup};
     if (vkm_g_output(g, vkm_g_concat(g, all, MIST_NLOSS, 1), ids->losses)) goto out;
     if (vkm_g_output(g, x_hat, ids->x_hat)) goto out;
@@ -168,7 +176,8 @@ out:
     return rc;
 }
 
-int mist_step_build(mist_step *s, const mist_net *n, int target, int path, char *err, size_t errlen) {
+static int build_variant(mist_step *s, const mist_net *n, int target, int path, int phases, int backward,
+                         int optimize, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     if (target < 0 || target >= MIST_N || (path != MIST_PATH_LATENT && path != MIST_PATH_REF)) {
         snprintf(err, errlen, "bad step variant (target %d, path %d)", target, path);
@@ -180,7 +189,7 @@ int mist_step_build(mist_step *s, const mist_net *n, int target, int path, char 
         snprintf(err, errlen, "out of host memory");
         return -1;
     }
-    int rc = build(s, n, target, path);
+    int rc = build(s, n, target, path, phases, backward, optimize);
     const char *gerr = vkm_graph_error(s->g);
     if (rc || (gerr && gerr[0])) {
         snprintf(err, errlen, "training step (config %s, target %s, %s path): %s", n->model.cfg.name,
@@ -190,6 +199,15 @@ int mist_step_build(mist_step *s, const mist_net *n, int target, int path, char 
         return -1;
     }
     return 0;
+}
+
+int mist_step_build(mist_step *s, const mist_net *n, int target, int path, char *err, size_t errlen) {
+    return build_variant(s, n, target, path, 3, 1, 1, err, errlen);
+}
+
+int mist_loss_build(mist_step *s, const mist_net *n, int target, int path, int which, int backward, char *err,
+                    size_t errlen) {
+    return build_variant(s, n, target, path, which ? 2 : 1, backward, 0, err, errlen);
 }
 
 void mist_step_free(mist_step *s) {

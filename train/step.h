@@ -59,6 +59,11 @@ typedef struct {
 /* Builds the training-step graph of one variant. -1 with err set on failure
  * (also when the graph recorded an error). */
 int mist_step_build(mist_step *s, const mist_net *n, int target, int path, char *err, size_t errlen);
+/* One phase's losses alone (which 0: L_D, 1: L_G with D as the store holds
+ * it), with their backward when asked, and no Adam/EMA: what the
+ * conformance test checks by central differences. */
+int mist_loss_build(mist_step *s, const mist_net *n, int target, int path, int which, int backward, char *err,
+                    size_t errlen);
 void mist_step_free(mist_step *s);
 
 /* The per-iteration loss weights: 1, l_sty, l_cyc, -l_ds(it), l_sup with
