@@ -117,6 +117,7 @@ vkm_graph_stats vkm_graph_stats_of(const vkm_graph *g);
 typedef struct vkm_store_dev vkm_store_dev;
 int vkm_store_device_init(vkm_store *st, vkm_ctx *ctx, vkm_store_dev **out);
 void vkm_store_device_free(vkm_store_dev *sd);
+vkm_ctx *vkm_store_dev_ctx(const vkm_store_dev *sd);
 /* Host <-> device for one tensor's value (what: 0 value, 1 grad, 2 adam m, 3 adam v, 4 ema). */
 int vkm_store_write(vkm_store_dev *sd, int id, int what, const void *src);
 int vkm_store_read(vkm_store_dev *sd, int id, int what, void *dst);

@@ -99,5 +99,4 @@ int64_t vkm_store_elem_offset(const vkm_store *st, int id, int what);
 /* store.c internals used by the executors */
 vkm_buf vkm_store_dev_buf(const vkm_store_dev *sd, int id, int what);
 vkm_buf vkm_store_dev_grads(const vkm_store_dev *sd);
-vkm_ctx *vkm_store_dev_ctx(const vkm_store_dev *sd);
 double *vkm_store_ref_grads(vkm_store_ref *sr, int64_t *n);

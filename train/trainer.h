@@ -1,0 +1,30 @@
+/* `vkmist train`: the MIST GAN training loop (DESIGN §4, §6): per iteration
+ * a random target and alternating latent/reference style paths, the
+ * recorded step of that variant replayed on the device, losses logged,
+ * samples, validation metrics and checkpoints (with mean styles) on
+ * schedule, exact resume. */
+#pragma once
+#include <stdint.h>
+#include "io/preprocess.h"
+#include "train/options.h"
+
+typedef struct {
+    const char *data_dir;   /* NULL: the built-in phantom data set */
+    const char *run_dir;
+    const char *config;
+    mist_train_opts opts;   /* batch, iters, lr, lambdas, Adam, EMA */
+    uint64_t seed;
+    int device;             /* -1: automatic */
+    int resume;
+    long ckpt_every, sample_every, eval_every;
+    int keep_ckpts;
+    int flip;
+    io_norm norm;
+    double max_minutes;     /* stop with a checkpoint after this wall time (0: none) */
+    int quiet;
+} mist_trainer_opts;
+
+mist_trainer_opts mist_trainer_defaults(void);
+/* Returns 0 when the run finished (or stopped at its time limit), -1 with
+ * err set otherwise (the newest checkpoint on disk stays intact). */
+int mist_train(const mist_trainer_opts *o, char *err, size_t errlen);
