@@ -9,13 +9,16 @@ static void usage(void) {
     printf("usage: vkmist train [--data DIR] [--out RUN] [--config NAME] [--iters N] [--batch B] [--seed S]\n"
            "                    [--device N] [--resume] [--lr X] [--lambda-sty X] [--lambda-cyc X] [--lambda-ds X]\n"
            "                    [--lambda-sup X] [--ckpt-every N] [--sample-every N] [--eval-every N]\n"
-           "                    [--minutes M] [--ds-iters N] [--norm percentile|minmax] [--no-flip] [--keep K] [--quiet]\n\n"
+           "                    [--minutes M] [--ds-iters N] [--norm percentile|minmax] [--no-flip] [--keep K]\n"
+           "                    [--split FILE] [--quiet]\n\n"
            "Trains MIST GAN (DESIGN §4): each iteration picks a random target modality, alternates the latent\n"
            "and reference style paths, updates the discriminator then the generator (adversarial, cyclic style,\n"
            "cyclic content and style-diversification losses; optional supervised L1).\n\n"
            "  --data DIR        BraTS-layout data (2018-2021 or 2023 names, MSD Task01); default: the built-in\n"
            "                    phantom data set, generated once under ~/.cache/vkmist\n"
            "  --out RUN         run directory (default runs/CONFIG): train.csv, val.csv, samples/, ckpt/, split.json\n"
+           "  --split FILE      subject split JSON {\"train\": [ids], \"val\": [...], \"test\": [...]} instead of the\n"
+           "                    seeded 3:1:1 split (e.g. train on two sample cases, validate on the third)\n"
            "  --config NAME     paper | small | tiny | test (default tiny)\n"
            "  --iters N         iterations (default 20000; the paper: 200000)     --batch B  slices per step (2)\n"
            "  --seed S          seed of init, split, batches and styles (1)      --device N  Vulkan device\n"
@@ -43,6 +46,7 @@ int cmd_train(int argc, char **argv) {
         } else if ((v = cli_value(&a, "--data"))) o.data_dir = v;
         else if ((v = cli_value(&a, "--out"))) out = v;
         else if ((v = cli_value(&a, "--config"))) o.config = v;
+        else if ((v = cli_value(&a, "--split"))) o.split_file = v;
         else if ((v = cli_value(&a, "--iters"))) o.opts.iters = cli_long(&a, "--iters", v, 1, 100000000);
         else if ((v = cli_value(&a, "--batch"))) o.opts.batch = (int)cli_long(&a, "--batch", v, 1, 4096), batch_set = 1;
         else if ((v = cli_value(&a, "--seed"))) o.seed = (uint64_t)cli_long(&a, "--seed", v, 0, 0x7fffffffffffffffl);

@@ -234,6 +234,13 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
         return -1;
     }
     snprintf(path, sizeof path, "%s/split.json", o->run_dir);
+    if (o->split_file && !o->resume) {
+        io_split sp;
+        int rc = io_split_load(o->split_file, &sp, err, errlen);
+        if (!rc) rc = io_split_save(&sp, path, err, errlen);
+        if (!rc) io_split_free(&sp);
+        if (rc) return -1;
+    }
     if (mist_dataset_open(&T->ds, o->data_dir, T->cfg.img, o->norm, o->seed, path, log, err, errlen)) return -1;
     vkm_opts vo = vkm_default_opts();
     vo.device = o->device;

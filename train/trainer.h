@@ -12,6 +12,7 @@ typedef struct {
     const char *data_dir;   /* NULL: the built-in phantom data set */
     const char *run_dir;
     const char *config;
+    const char *split_file; /* a split JSON to use (copied into the run); NULL: seeded 3:1:1 */
     mist_train_opts opts;   /* batch, iters, lr, lambdas, Adam, EMA */
     uint64_t seed;
     int device;             /* -1: automatic */
