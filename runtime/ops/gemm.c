@@ -1,0 +1,79 @@
+/* Launchers of GEMM (shaders/gemm.comp) and of the linear layers built on
+ * it: argument checks, tile strategy, push constants. */
+#include "runtime/ops/ops_conv.h"
+#include "runtime/ops/conv_util.h"
+#include "runtime/ref/ref_conv.h"
+
+#define GEMM_LOCAL 64u  /* invocations per workgroup, shaders/gemm.comp */
+#define GEMM_TM 16      /* tile rows, shaders/gemm.comp */
+#define GEMM_TN 16      /* tile columns */
+
+/* Mirrors Params in shaders/gemm.comp. */
+typedef struct {
+    int M, N, K, ta, tb, bias, acc;
+    float alpha;
+    int aoff, boff, biasoff, coff, nseg, ntiles;
+} gemm_push;
+
+static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, vkm_buf b,
+                   vkm_buf bias, vkm_buf c) {
+    if (p->M < 1 || p->N < 1 || p->K < 1)
+        return vkm_seq_fail(s, "%s: bad shape M=%d N=%d K=%d", op, p->M, p->N, p->K);
+    if (conv_check_buf(s, op, "A", a, (long long)p->M * p->K) ||
+        conv_check_buf(s, op, "B", b, (long long)p->K * p->N) ||
+        conv_check_buf(s, op, "C", c, (long long)p->M * p->N) ||
+        (p->bias && conv_check_buf(s, op, "bias", bias, p->N)))
+        return -1;
+    long long nseg = (p->N + GEMM_TN - 1) / GEMM_TN;
+    long long ntiles = nseg * ((p->M + GEMM_TM - 1) / GEMM_TM);
+    uint32_t groups[3];
+    if (conv_grid(s, op, ntiles, GEMM_LOCAL, groups)) return -1;
+    gemm_push pc = {p->M, p->N, p->K, p->ta != 0, p->tb != 0, p->bias != 0, p->acc != 0, p->alpha,
+                    0, 0, 0, 0, (int)nseg, (int)ntiles};
+    /* the broadcast needs one row block per workgroup */
+    uint32_t strategy = nseg % GEMM_LOCAL == 0 ? conv_strategy(s, 0) : 0;
+    vkm_bind binds[4] = {{conv_view(s, a, &pc.aoff), VKM_READ, 1},
+                         {conv_view(s, b, &pc.boff), VKM_READ, 1},
+                         {conv_view(s, p->bias ? bias : a, &pc.biasoff), VKM_READ, 1},
+                         {conv_view(s, c, &pc.coff), p->acc ? VKM_RW : VKM_WRITE, 0}};
+    uint32_t spec[2] = {GEMM_LOCAL, strategy};
+    double mn = (double)p->M * p->N;
+    vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 2, .push = &pc,
+                           .push_size = sizeof pc, .binds = binds, .nbind = 4,
+                           .groups = {groups[0], groups[1], 1}, .flops = 2.0 * mn * p->K,
+                           .bytes = 4.0 * ((double)p->M * p->K + (double)p->K * p->N + mn * (p->acc ? 2 : 1)),
+                           .label = op};
+    return vkm_dispatch(s, &d);
+}
+
+int vkm_op_gemm(vkm_seq *s, const vkm_gemm_p *p, vkm_buf a, vkm_buf b, vkm_buf bias, vkm_buf c) {
+    return gemm_as(s, "gemm", p, a, b, bias, c);
+}
+
+static int linear_check(vkm_seq *s, const char *op, const vkm_linear_p *p) {
+    if (p->B < 1 || p->in < 1 || p->out < 1)
+        return vkm_seq_fail(s, "%s: bad shape B=%d in=%d out=%d", op, p->B, p->in, p->out);
+    return 0;
+}
+
+int vkm_op_linear(vkm_seq *s, const vkm_linear_p *p, vkm_buf x, vkm_buf w, vkm_buf b, vkm_buf y) {
+    if (linear_check(s, "linear", p)) return -1;
+    vkm_gemm_p g = vkm_linear_fwd_gemm(p);
+    return gemm_as(s, "linear", &g, x, w, b, y);
+}
+
+int vkm_op_linear_bwd_data(vkm_seq *s, const vkm_linear_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
+    if (linear_check(s, "linear_bwd_data", p)) return -1;
+    vkm_gemm_p g = vkm_linear_bwd_data_gemm(p);
+    return gemm_as(s, "linear_bwd_data", &g, dy, w, w, dx);
+}
+
+int vkm_op_linear_bwd_weight(vkm_seq *s, const vkm_linear_p *p, vkm_buf x, vkm_buf dy, vkm_buf dw,
+                             vkm_buf db) {
+    if (linear_check(s, "linear_bwd_weight", p)) return -1;
+    vkm_gemm_p g = vkm_linear_bwd_weight_gemm(p);
+    int rc = gemm_as(s, "linear_bwd_weight", &g, dy, x, dy, dw);
+    if (rc || !p->bias) return rc;
+    vkm_conv2d_p c = vkm_linear_bias_conv(p);
+    return vkm_op_conv2d_bwd_bias(s, &c, dy, db);
+}

@@ -1,0 +1,47 @@
+/* CPU reference (double precision, no Vulkan) of the conv op family:
+ * conv2d and its backwards, GEMM and the linear layers built on it, and the
+ * fixed high-pass filter. Shapes: runtime/ref/op_params.h. Every function
+ * honours p->acc (0 overwrite, 1 add into the output). */
+#pragma once
+#include "runtime/ref/op_params.h"
+
+/* y = conv(x, w) (+ b when p->bias). */
+void ref_conv2d(const vkm_conv2d_p *p, const double *x, const double *w, const double *b,
+                double *y);
+/* dx from dy[B,Cout,Ho,Wo] and w. */
+void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *w, double *dx);
+/* dw from x and dy; when p->bias also db (= ref_conv2d_bwd_bias). */
+void ref_conv2d_bwd_filter(const vkm_conv2d_p *p, const double *x, const double *dy, double *dw,
+                           double *db);
+/* db[Cout] = sum of dy over batch and pixels (also the linear layers' db,
+ * with H = W = K = 1). */
+void ref_conv2d_bwd_bias(const vkm_conv2d_p *p, const double *dy, double *db);
+
+void ref_gemm(const vkm_gemm_p *p, const double *a, const double *b, const double *bias, double *c);
+
+/* The GEMMs of a linear layer (see vkm_gemm_p), shared with the launchers. */
+static inline vkm_gemm_p vkm_linear_fwd_gemm(const vkm_linear_p *p) {
+    vkm_gemm_p g = {p->B, p->out, p->in, 0, 1, p->bias, p->acc, 1.0f};
+    return g;
+}
+static inline vkm_gemm_p vkm_linear_bwd_data_gemm(const vkm_linear_p *p) {
+    vkm_gemm_p g = {p->B, p->in, p->out, 0, 0, 0, p->acc, 1.0f};
+    return g;
+}
+static inline vkm_gemm_p vkm_linear_bwd_weight_gemm(const vkm_linear_p *p) {
+    vkm_gemm_p g = {p->out, p->in, p->B, 1, 0, 0, p->acc, 1.0f};
+    return g;
+}
+/* db of a linear layer as a conv bias gradient over a 1x1 map. */
+static inline vkm_conv2d_p vkm_linear_bias_conv(const vkm_linear_p *p) {
+    vkm_conv2d_p c = {p->B, p->in, 1, 1, p->out, 1, 0, 1, p->acc};
+    return c;
+}
+void ref_linear(const vkm_linear_p *p, const double *x, const double *w, const double *b, double *y);
+void ref_linear_bwd_data(const vkm_linear_p *p, const double *dy, const double *w, double *dx);
+/* dw and, when p->bias, db. */
+void ref_linear_bwd_weight(const vkm_linear_p *p, const double *x, const double *dy, double *dw,
+                           double *db);
+
+void ref_hpf(const vkm_hpf_p *p, const double *x, double *y);
+void ref_hpf_bwd(const vkm_hpf_p *p, const double *dy, double *dx);

@@ -1,0 +1,138 @@
+// conv2d filter gradient: dw[Cout,Cin,K,K] (+)= sum over batch and output
+// pixels of dy[b,co,p] * x[b,ci,p + tap - pad]. (db comes from
+// conv2d_bwd_bias.comp.)
+//
+// Tiling (STRATEGY, a specialization constant): a workgroup owns TM output
+// channels x 8*TC input channels and all their taps. Lane l of each 8-lane
+// row (local x) owns input channels ci0 + c*8 + l (c < TC) and keeps TM x
+// TC x K*K sums in registers. The reduction runs over segments of P
+// consecutive output pixels of one row: each input row segment (P + K - 1
+// values) is loaded once per (channel, ky) and reused by every kx and pixel,
+// each dy value once per segment and reused by every channel and tap.
+// The RS rows of the workgroup (local y) take every RS-th segment and are
+// summed through shared memory at the end. STRATEGY 0 loads the dy values
+// per invocation (same address in every lane: fastest on lavapipe);
+// STRATEGY 1 (subgroup size exactly 8) loads one per lane and broadcasts.
+// TM is 8; TC is the launcher's choice (big tiles measured fastest on
+// lavapipe, as long as the input channels fill them): 4 for K=3 (288 sums),
+// 2 for K=4 (256), 4 or 8 for K=1, fewer when Cin <= 8.
+#version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout(local_size_x = 8, local_size_y_id = 0) in;
+layout(constant_id = 1) const int K = 3;
+layout(constant_id = 2) const int STRATEGY = 0;
+
+#define P 4        // output pixels per reduction step
+#define KMAX 4
+#define TCMAX 8
+const int KK = K * K;
+const int TM = 8;   // output channels per tile
+// input channels per lane (launcher's choice: fewer when Cin is small)
+layout(constant_id = 3) const int TC = 4;
+const int NT = TC * KK;   // sums per output channel per lane
+const int RS = int(gl_WorkGroupSize.y);
+
+layout(push_constant) uniform Params { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff; } pc;
+
+layout(binding = 0) uniform samplerBuffer X;
+layout(binding = 1) uniform samplerBuffer DY;
+layout(binding = 2) buffer Out { float dw[]; };
+
+shared float red[2 * 8 * 288];   // RS (<= 2) rows x 8 lanes x TM*NT (<= 288) sums
+
+void main() {
+    int lane = STRATEGY == 1 ? int(gl_SubgroupInvocationID) : int(gl_LocalInvocationID.x);
+    int split = int(gl_LocalInvocationID.y);
+    int ci0 = int(gl_WorkGroupID.x) * 8 * TC;
+    int co0 = int(gl_WorkGroupID.y) * TM;
+    int coL = min(co0 + lane, pc.Cout - 1);
+
+    float acc[TM][TCMAX * KMAX * KMAX];
+    [[unroll]] for (int i = 0; i < TM; i++)
+        [[unroll]] for (int j = 0; j < TCMAX * KMAX * KMAX; j++) acc[i][j] = 0.0;
+
+    int plane = pc.H * pc.W, oplane = pc.Ho * pc.Wo;
+    int cbase[TCMAX];   // plane offsets of this lane's (clamped) input channels
+    [[unroll]] for (int c = 0; c < TCMAX; c++)
+        if (c < TC) cbase[c] = min(ci0 + c * 8 + lane, pc.Cin - 1) * plane;
+
+    int segs = (pc.Wo + P - 1) / P;
+    int nseg = pc.B * pc.Ho * segs;
+    for (int sg = split; sg < nseg; sg += RS) {
+        int row = sg / segs;
+        int ox0 = (sg - row * segs) * P;
+        int b = row / pc.Ho, oy = row - b * pc.Ho;
+        // dy of the segment: g[i][t] for output channel co0 + i, pixel ox0 + t
+        float g[TM][P];
+        int dbase = pc.dyoff + b * pc.Cout * oplane + oy * pc.Wo + ox0;
+        [[unroll]] for (int t = 0; t < P; t++) {
+            bool ok = ox0 + t < pc.Wo;
+            if (STRATEGY == 1) {
+                float gl = ok ? texelFetch(DY, dbase + coL * oplane + t).r : 0.0;
+                [[unroll]] for (int i = 0; i < TM; i++)
+                    g[i][t] = subgroupBroadcast(gl, i);
+            } else {
+                [[unroll]] for (int i = 0; i < TM; i++)
+                    g[i][t] = ok ? texelFetch(DY, dbase + min(co0 + i, pc.Cout - 1) * oplane + t).r : 0.0;
+            }
+        }
+        bool colok[P + KMAX - 1];
+        int colidx[P + KMAX - 1];
+        [[unroll]] for (int u = 0; u < P + KMAX - 1; u++) {
+            int ix = ox0 + u - pc.pad;
+            colok[u] = ix >= 0 && ix < pc.W;
+            colidx[u] = clamp(ix, 0, pc.W - 1);
+        }
+        int xb = pc.xoff + b * pc.Cin * plane;
+        [[unroll]] for (int c = 0; c < TCMAX; c++) {
+            if (c < TC) {
+                [[unroll]] for (int ky = 0; ky < KMAX; ky++) {
+                    if (ky < K) {
+                        int iy = oy + ky - pc.pad;
+                        bool rowok = iy >= 0 && iy < pc.H;
+                        int rb = xb + cbase[c] + clamp(iy, 0, pc.H - 1) * pc.W;
+                        float xr[P + KMAX - 1];
+                        [[unroll]] for (int u = 0; u < P + KMAX - 1; u++)
+                            if (u < P + K - 1) {
+                                // unconditional fetch (clamped index) + select: no divergent branch
+                                float v = texelFetch(X, rb + colidx[u]).r;
+                                xr[u] = (rowok && colok[u]) ? v : 0.0;
+                            }
+                        [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
+                            if (kx < K) {
+                                int j = c * KK + ky * K + kx;
+                                [[unroll]] for (int t = 0; t < P; t++)
+                                    [[unroll]] for (int i = 0; i < TM; i++)
+                                        acc[i][j] = fma(g[i][t], xr[t + kx], acc[i][j]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Sum the RS partial tiles; every invocation then finishes a share of the
+    // workgroup's 8 x TM x NT outputs.
+    int me = (split * 8 + lane) * TM * NT;
+    [[unroll]] for (int i = 0; i < TM; i++)
+        [[unroll]] for (int j = 0; j < TCMAX * KMAX * KMAX; j++)
+            if (j < NT) red[me + i * NT + j] = acc[i][j];
+    barrier();
+    int nout = 8 * TM * NT;
+    for (int o = split * 8 + int(gl_LocalInvocationID.x); o < nout; o += 8 * RS) {
+        float s = 0.0;
+        for (int r = 0; r < RS; r++) s += red[r * nout + o];
+        int l = o / (TM * NT), rem = o - l * (TM * NT);
+        int i = rem / NT, j = rem - i * NT;
+        int c = j / KK, tap = j - c * KK;
+        int co = co0 + i, ci = ci0 + c * 8 + l;
+        if (co < pc.Cout && ci < pc.Cin) {
+            int idx = pc.dwoff + (co * pc.Cin + ci) * KK + tap;
+            dw[idx] = pc.acc != 0 ? dw[idx] + s : s;
+        }
+    }
+}

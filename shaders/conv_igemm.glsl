@@ -1,0 +1,134 @@
+// Implicit-GEMM 2-D convolution (stride 1, zero padding), shared by
+// conv2d.comp (forward) and conv2d_bwd_data.comp (input gradient = the same
+// correlation of dy with the flipped, transposed filter; define
+// CONV_TRANSPOSED_W). Generic names: input [B, IC, H, W] -> output
+// [B, OC, Ho, Wo]; the launcher maps the backward's shapes onto them.
+//
+// Tiling (STRATEGY, a specialization constant, so a GPU shared-memory path
+// can be added): every invocation owns a register tile of TM output channels
+// x TN consecutive pixels of one output row (16 x 16 measured fastest on
+// lavapipe: fewer loads per FMA beat the register spills). Each input row
+// segment (TN + K - 1 values) is loaded once per (channel, ky) and reused by
+// all kx taps. STRATEGY 0 loads the TM filter taps per invocation (the same
+// address in every lane: fastest on lavapipe); STRATEGY 1 loads them once
+// per 8-lane group and broadcasts (all invocations of a workgroup share the
+// channel block; subgroup size a multiple of 8). Read-only operands come
+// through texel buffers (fastest on lavapipe).
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_control_flow_attributes : require
+
+#define TMMAX 16
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const int K = 3;         // filter size, 1..KMAX
+layout(constant_id = 2) const int STRATEGY = 0;  // 0: direct loads, 1: subgroup broadcast
+// Output channels per tile: TMMAX (a multiple of 8, for the broadcast), or 1
+// for single-channel outputs (the image's gradient) instead of 15 idle rows.
+layout(constant_id = 3) const int TM = 16;   // TMMAX or 1
+
+#define TN 16
+#define KMAX 4
+
+layout(push_constant) uniform Params {
+    int B, IC, H, W, OC, Ho, Wo, pad;
+    int segs;     // TN-wide segments per output row
+    int nseg;     // segments of the whole output (B * Ho * segs)
+    int ntiles;   // nseg * output-channel blocks: the invocations with work
+    int bias, acc;
+    int xoff, woff, boff, yoff;   // float offsets of the operands in their bindings
+} pc;
+
+layout(binding = 0) uniform samplerBuffer X;
+layout(binding = 1) uniform samplerBuffer Wt;
+layout(binding = 2) uniform samplerBuffer Bias;
+layout(binding = 3) buffer Out { float y[]; };
+
+// Filter tap (oc, ic, tap) of the effective [OC, IC, K, K] filter.
+int widx(int oc, int ic, int tap) {
+#ifdef CONV_TRANSPOSED_W
+    return pc.woff + (ic * pc.OC + oc) * (K * K) + (K * K - 1 - tap);
+#else
+    return pc.woff + (oc * pc.IC + ic) * (K * K) + tap;
+#endif
+}
+
+void main() {
+    // One flat index over (channel block, segment) keeps workgroups full on
+    // small maps without a workgroup-size variant per shape.
+    int g = int((gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * gl_WorkGroupSize.x +
+                gl_LocalInvocationID.x);
+    bool valid = g < pc.ntiles;
+    if (!valid) {
+        if (STRATEGY == 0) return;   // idle lanes of the last workgroup
+        g = 0;   // the broadcast needs every lane: compute, store nothing
+    }
+    int cob = g / pc.nseg, seg = g - cob * pc.nseg;
+    int row = seg / pc.segs;
+    int ox0 = (seg - row * pc.segs) * TN;
+    int b = row / pc.Ho, oy = row - b * pc.Ho;
+    int oc0 = cob * TM;
+    int lane = int(gl_SubgroupInvocationID) & 7;
+    int ocl[TMMAX / 8];
+    [[unroll]] for (int h = 0; h < TMMAX / 8; h++) ocl[h] = min(oc0 + h * 8 + lane, pc.OC - 1);
+
+    float acc[TMMAX][TN];
+    [[unroll]] for (int i = 0; i < TMMAX; i++)
+        [[unroll]] for (int j = 0; j < TN; j++) acc[i][j] = 0.0;
+
+    // column validity of the input row segment does not change with channel or ky
+    bool colok[TN + KMAX - 1];
+    int colidx[TN + KMAX - 1];
+    [[unroll]] for (int t = 0; t < TN + KMAX - 1; t++) {
+        int ix = ox0 + t - pc.pad;
+        colok[t] = ix >= 0 && ix < pc.W;
+        colidx[t] = clamp(ix, 0, pc.W - 1);
+    }
+    int plane = pc.H * pc.W;
+    int xbase = pc.xoff + b * pc.IC * plane;
+    for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
+        for (int ky = 0; ky < K; ky++) {
+            int iy = oy + ky - pc.pad;
+            bool rowok = iy >= 0 && iy < pc.H;
+            int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
+            float xr[TN + KMAX - 1];
+            [[unroll]] for (int t = 0; t < TN + KMAX - 1; t++) {
+                if (t < TN + K - 1) {
+                    // unconditional fetch (clamped index) + select: no divergent branch
+                    float v = texelFetch(X, rbase + colidx[t]).r;
+                    xr[t] = (rowok && colok[t]) ? v : 0.0;
+                }
+            }
+            [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
+                if (kx < K) {
+                    int tap = ky * K + kx;
+                    float wv[TMMAX];
+                    if (STRATEGY == 1) {
+                        float wl[TMMAX / 8];   // lane l holds channels oc0 + l, oc0 + 8 + l, ...
+                        [[unroll]] for (int h = 0; h < TMMAX / 8; h++) wl[h] = texelFetch(Wt, widx(ocl[h], ic, tap)).r;
+                        [[unroll]] for (int i = 0; i < TMMAX; i++) wv[i] = subgroupBroadcast(wl[i / 8], i % 8);
+                    } else {
+                        [[unroll]] for (int i = 0; i < TMMAX; i++) if (i < TM)
+                            wv[i] = texelFetch(Wt, widx(min(oc0 + i, pc.OC - 1), ic, tap)).r;
+                    }
+                    [[unroll]] for (int i = 0; i < TMMAX; i++) if (i < TM)
+                        [[unroll]] for (int j = 0; j < TN; j++) acc[i][j] = fma(wv[i], xr[j + kx], acc[i][j]);
+                }
+            }
+        }
+    }
+    if (!valid) return;
+    [[unroll]] for (int i = 0; i < TMMAX; i++) {
+        if (i >= TM) break;
+        int oc = oc0 + i;
+        if (oc >= pc.OC) break;
+        float bv = pc.bias != 0 ? texelFetch(Bias, pc.boff + oc).r : 0.0;
+        int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy) * pc.Wo + ox0;
+        [[unroll]] for (int j = 0; j < TN; j++) {
+            if (ox0 + j < pc.Wo) {
+                float v = acc[i][j] + bv;
+                if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
+                y[obase + j] = v;
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+// High-pass filter forward: y (+)= hpf(x); see conv_hpf.glsl.
+#version 450
+#include "conv_hpf.glsl"
