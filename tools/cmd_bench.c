@@ -11,6 +11,7 @@
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/ops_elem.h"
 #include "tools/cli.h"
+#include "train/bench_train.h"
 
 /* A 3x3 conv of `small` (img 128, ch 32 -> 256) and how often the content
  * encoder + decoder run it per forward pass. */
@@ -199,13 +200,44 @@ static void usage(FILE *f) {
            "after a warm-up submit.\n");
 }
 
+/* `vkmist bench train --config NAME [--batch B] [--iters N] [--device N] [--profile]` */
+static int bench_train_cmd(int argc, char **argv) {
+    cli_args a = cli_begin("bench train", argc, argv);
+    mist_bench_opts o = {"tiny", 2, 16, 1, -1, 0};
+    while (cli_more(&a)) {
+        const char *v;
+        if (cli_flag(&a, "--help") || cli_flag(&a, "-h")) {
+            printf("usage: vkmist bench train [--config NAME] [--batch B] [--iters N] [--device N] [--profile]\n\n"
+                   "Times the whole MIST GAN training step (D and G updates, Adam, EMA) of a config: every\n"
+                   "variant (4 targets x 2 style paths) is recorded and run once as warm-up, then --iters\n"
+                   "iterations (default 16) cycle through them. Prints the median ms per iteration, it/s,\n"
+                   "the achieved GFLOP/s (FLOPs counted from the graph) and the device memory; --profile adds\n"
+                   "a per-op table (share of time, GFLOP/s, dispatch count) from timestamp queries.\n");
+            return 0;
+        } else if ((v = cli_value(&a, "--config"))) o.config = v;
+        else if ((v = cli_value(&a, "--batch"))) o.batch = (int)cli_long(&a, "--batch", v, 1, 4096);
+        else if ((v = cli_value(&a, "--iters"))) o.iters = (int)cli_long(&a, "--iters", v, 1, 100000);
+        else if ((v = cli_value(&a, "--device"))) o.device = (int)cli_long(&a, "--device", v, 0, 1000);
+        else if (cli_flag(&a, "--profile")) o.profile = 1;
+        else if (!a.bad) cli_unknown(&a);
+    }
+    if (a.bad) return 2;
+    char err[1024];
+    if (mist_bench_train(&o, stdout, err, sizeof err)) {
+        fprintf(stderr, "vkmist bench train: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "train")) return bench_train_cmd(argc - 1, argv + 1);
     if (strcmp(argv[1], "ops") != 0) {
-        fprintf(stderr, "vkmist bench: unknown benchmark '%s' (try: vkmist bench ops)\n", argv[1]);
+        fprintf(stderr, "vkmist bench: unknown benchmark '%s' (try: vkmist bench ops | vkmist bench train)\n", argv[1]);
         return 2;
     }
     cli_args a = cli_begin("bench ops", argc - 1, argv + 1);
