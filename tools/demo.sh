@@ -25,3 +25,17 @@ echo "sample pictures: $(ls -1 "$run"/samples/*.png | tail -1)  (all in $run/sam
 echo "losses:          $run/train.csv"
 echo "validation:      $run/val.csv"
 echo "checkpoints:     $run/ckpt/"
+
+# Imputation and evaluation with the newest checkpoint (vkmist impute / eval).
+ckpt="$(ls -1 "$run"/ckpt/step_*.safetensors | tail -1)"
+phantom="${XDG_CACHE_HOME:-$HOME/.cache}/vkmist/phantom-default"
+held_out="$(tr -d '\n\t ' < "$run/split.json" | sed -n 's/.*"test":\["\([^"]*\)".*/\1/p')"
+demo_case="$run/impute-demo/$held_out"
+echo
+echo "== imputing FLAIR of held-out phantom case $held_out (test split) from T1, T1ce and T2"
+rm -rf "$demo_case" && mkdir -p "$demo_case"
+for m in t1 t1ce t2; do ln -s "$phantom/$held_out/${held_out}_$m.nii.gz" "$demo_case/"; done
+"$vk" impute --model "$ckpt" --case "$demo_case" --preview "$run/impute-demo/preview.png"
+echo
+echo "== evaluation on the phantom's test split (SSIM/PSNR/MAE per modality, with two baselines)"
+"$vk" eval --model "$ckpt" --data "$phantom" --split test --json "$run/eval.json" --csv "$run/eval.csv"
