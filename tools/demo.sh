@@ -38,4 +38,4 @@ for m in t1 t1ce t2; do ln -s "$phantom/$held_out/${held_out}_$m.nii.gz" "$demo_
 "$vk" impute --model "$ckpt" --case "$demo_case" --preview "$run/impute-demo/preview.png"
 echo
 echo "== evaluation on the phantom's test split (SSIM/PSNR/MAE per modality, with two baselines)"
-"$vk" eval --model "$ckpt" --data "$phantom" --split test --json "$run/eval.json" --csv "$run/eval.csv"
+"$vk" eval --model "$ckpt" --data "$phantom" --split test --max-slices 24 --json "$run/eval.json" --csv "$run/eval.csv"
