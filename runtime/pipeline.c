@@ -103,7 +103,7 @@ static int module(vkm_ctx *ctx, vkm_shader_id id, VkShaderModule *out) {
 
 static int same_key(const vkm_pipe *p, const vkm_dispatch_info *d, uint32_t mask) {
     return p->shader == d->shader && p->nspec == d->nspec && p->nbind == d->nbind && p->texel_mask == mask &&
-           p->push_size == d->push_size && !memcmp(p->spec, d->spec, d->nspec * sizeof(uint32_t));
+           p->push_size == d->push_size && (!d->nspec || !memcmp(p->spec, d->spec, d->nspec * sizeof(uint32_t)));
 }
 
 int vkm_pipeline_get(vkm_ctx *ctx, const vkm_dispatch_info *d, const vkm_pipe **out) {

@@ -45,7 +45,7 @@ int mist_dataset_open(mist_dataset *ds, const char *data_dir, int img, io_norm n
         fprintf(log, "skipping incomplete case %s: %s\n", ds->cases.incomplete[i].id, miss);
     }
     if (ds->cases.n < 2) {
-        snprintf(err, errlen, "%s holds %d complete case%s (T1, T1ce, T2 and FLAIR); at least 2 are needed to train",
+        snprintf(err, errlen, "%s holds %d complete case%s (T1, T1ce, T2 and FLAIR); at least 2 are needed",
                  ds->data_dir, ds->cases.n, ds->cases.n == 1 ? "" : "s");
         mist_dataset_close(ds);
         return -1;
