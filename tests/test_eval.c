@@ -21,16 +21,6 @@
 static const char *const mods[4] = {"t1", "t1ce", "t2", "flair"};
 static const char *const meths[3] = {"mist", "mean_of_inputs", "linear_regression"};
 
-static int run_cli(const char *args, char *out, size_t outlen) {
-    char cmd[4000];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_vkmist_bin(), args);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
-    out[n] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static cJSON *read_json(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -62,16 +52,8 @@ static int lines(const char *path) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *T = tu_tmpdir();
-    char cache[600], err[2048], data[700], run[700], ckpt[800];
-    snprintf(cache, sizeof cache, "%s/cache", T);
-    if (!getenv("MESA_SHADER_CACHE_DIR")) { /* keep Mesa's shader cache: recompiling costs minutes */
-        char mesa[700];
-        const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-        if (x && *x) snprintf(mesa, sizeof mesa, "%s/mesa_shader_cache", x);
-        else snprintf(mesa, sizeof mesa, "%s/.cache/mesa_shader_cache", h ? h : "/tmp");
-        setenv("MESA_SHADER_CACHE_DIR", mesa, 1);
-    }
-    setenv("XDG_CACHE_HOME", cache, 1);
+    char err[2048], data[700], run[700], ckpt[800];
+    tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", T);
     io_phantom_opts po;
     io_phantom_default_opts(&po);
@@ -99,7 +81,7 @@ int main(void) {
     snprintf(json, sizeof json, "%s/eval.json", T);
     snprintf(csv, sizeof csv, "%s/eval.csv", T);
     snprintf(args, sizeof args, "eval --model %s --data %s --max-slices 6 --json %s --csv %s", ckpt, data, json, csv);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0, "eval: exit %d: %s", rc, out);
     printf("%s", out);
     TU_CHECK(strstr(out, "MIST GAN") && strstr(out, "mean of the three inputs") && strstr(out, "linear regression"),
@@ -144,7 +126,7 @@ int main(void) {
 
     /* every complete case */
     snprintf(args, sizeof args, "eval --model %s --data %s --split all --max-slices 2 --json %s", ckpt, data, json);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     j = read_json(json);
     TU_CHECK(rc == 0 && j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "cases")) == 5, "--split all: exit %d: %s", rc, out);
     cJSON_Delete(j);
@@ -160,27 +142,27 @@ int main(void) {
     snprintf(dst, sizeof dst, "%s/%s", only, sp.ids[2][0]);
     TU_CHECK(symlink(src, dst) == 0, "symlink %s", dst);
     snprintf(args, sizeof args, "eval --model %s --data %s --split val", ckpt, only);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, sp.ids[1][0]) && strstr(out, "is not under") && strstr(out, "none of"),
              "absent split: exit %d: %s", rc, out);
     printf("absent split cases: %s", out);
     /* the test case alone: evaluated, the regression fitted on it (said so) */
     snprintf(args, sizeof args, "eval --model %s --data %s --max-slices 3", ckpt, only);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "fitted on the evaluated cases"), "test case alone: exit %d: %s", rc, out);
     io_split_free(&sp);
 
-    rc = run_cli("eval --help", out, sizeof out);
+    rc = tu_run_cli("eval --help", out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "usage: vkmist eval"), "--help: exit %d: %s", rc, out);
     /* usage errors */
     snprintf(args, sizeof args, "eval --model %s --data %s --split bogus", ckpt, data);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 2 && strstr(out, "--split expects"), "bad split: exit %d: %s", rc, out);
     snprintf(args, sizeof args, "eval --model %s", ckpt);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 2 && strstr(out, "--data"), "no data: exit %d: %s", rc, out);
     snprintf(args, sizeof args, "eval --model %s/nope.safetensors --data %s", T, data);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "nope.safetensors"), "missing model: exit %d: %s", rc, out);
     return tu_finish("test_eval");
 }

@@ -26,16 +26,6 @@
 
 static char ckpt[800];
 
-static int run_cli(const char *args, char *out, size_t outlen) {
-    char cmd[4000];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_vkmist_bin(), args);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
-    out[n] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static double voxel(const nifti_image *n, size_t i) {
     double v;
     switch (n->datatype) {
@@ -173,26 +163,26 @@ static void errors(const char *T, const io_caselist *cl, const char *data) {
         TU_CHECK(symlink(c->path[d], dst) == 0, "symlink");
     }
     snprintf(args, sizeof args, "impute --model %s --case %s", ckpt, dir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "missing: t2, flair"), "two inputs: exit %d: %s", rc, out);
     TU_CHECK(count_files(dir) == 2, "two inputs: something was written in %s", dir);
     /* all four, no --target */
     snprintf(args, sizeof args, "impute --model %s --case %s", ckpt, c->dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "--target"), "four inputs, no target: exit %d: %s", rc, out);
     /* all four with --target but the default name is the target's own file */
     snprintf(args, sizeof args, "impute --model %s --case %s --target t2", ckpt, c->dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "would replace"), "overwriting an input: exit %d: %s", rc, out);
     /* --target that is not the missing one */
     snprintf(dir, sizeof dir, "%s/c_noflair", T);
     snprintf(args, sizeof args, "impute --model %s --case %s --target t2", ckpt, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "missing modality is flair"), "wrong target: exit %d: %s", rc, out);
     /* a nonexistent input file */
     snprintf(args, sizeof args, "impute --model %s --t1 %s --t1ce %s/nope_t1ce.nii.gz --t2 %s --out %s/x.nii.gz", ckpt,
              c->path[0], T, c->path[2], T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "t1ce input") && strstr(out, "No such file"), "missing file: exit %d: %s", rc, out);
     /* inputs on different grids: t2 from the coarser second phantom */
     io_caselist other;
@@ -201,7 +191,7 @@ static void errors(const char *T, const io_caselist *cl, const char *data) {
     if (io_discover(odata, &other, err, sizeof err) == 0 && other.n > 0) {
         snprintf(args, sizeof args, "impute --model %s --t1 %s --t1ce %s --t2 %s --out %s/x.nii.gz", ckpt, c->path[0],
                  c->path[1], other.cases[0].path[2], T);
-        rc = run_cli(args, out, sizeof out);
+        rc = tu_run_cli(args, out, sizeof out);
         TU_CHECK(rc == 1 && strstr(out, "not on one grid") && strstr(out, "dims"), "grid mismatch: exit %d: %s", rc, out);
         io_caselist_free(&other);
     } else {
@@ -222,47 +212,47 @@ static void errors(const char *T, const io_caselist *cl, const char *data) {
         fclose(f);
     }
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/y.nii.gz", bad, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "damaged.safetensors"), "damaged checkpoint: exit %d: %s", rc, out);
     printf("damaged checkpoint: %s", out);
     snprintf(bad, sizeof bad, "%s/oldformat.safetensors", T);
     TU_CHECK(rewrite_ckpt(ckpt, bad, "format", "vkmist-mist-0") == 0, "rewrite");
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/y.nii.gz", bad, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "of this version"), "old format: exit %d: %s", rc, out);
     snprintf(bad, sizeof bad, "%s/otherconfig.safetensors", T);
     TU_CHECK(rewrite_ckpt(ckpt, bad, "config", "tiny") == 0, "rewrite");
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/y.nii.gz", bad, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "does not match config 'tiny'"), "other config: exit %d: %s", rc, out);
     /* tensors of config test under the name tiny and no config_json to tell */
     char bad2[900];
     snprintf(bad2, sizeof bad2, "%s/otherconfig2.safetensors", T);
     TU_CHECK(rewrite_ckpt(bad, bad2, "config_json", NULL) == 0, "rewrite");
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/y.nii.gz", bad2, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "does not fit config 'tiny'"), "other config, no config_json: exit %d: %s", rc, out);
     printf("checkpoint of another config: %s", out);
     snprintf(bad, sizeof bad, "%s/y.nii.gz", T);
     TU_CHECK(!exists(bad), "a refused checkpoint left %s", bad);
     /* unwritable output paths */
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/no/such/dir/z.nii.gz", ckpt, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "does not exist"), "missing output folder: exit %d: %s", rc, out);
     snprintf(args, sizeof args, "impute --model %s --case %s --out %s/z.png", ckpt, dir, T);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, ".nii or .nii.gz"), "bad extension: exit %d: %s", rc, out);
     if (access("/proc/version", W_OK) != 0) {
         snprintf(args, sizeof args, "impute --model %s --case %s --out /proc/z.nii.gz", ckpt, dir);
-        rc = run_cli(args, out, sizeof out);
+        rc = tu_run_cli(args, out, sizeof out);
         TU_CHECK(rc == 1 && strstr(out, "cannot write"), "unwritable folder: exit %d: %s", rc, out);
     }
     /* usage errors */
     snprintf(args, sizeof args, "impute --model %s --case %s --style bogus", ckpt, dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 2 && strstr(out, "--style expects"), "bad style: exit %d: %s", rc, out);
     snprintf(args, sizeof args, "impute --case %s", dir);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 2 && strstr(out, "--model"), "no model: exit %d: %s", rc, out);
     TU_CHECK(count_files(dir) == 3, "the refused runs wrote into %s", dir);
     (void)data;
@@ -378,7 +368,7 @@ static void brats(const char *T) {
         snprintf(dir, sizeof dir, "%s/brats_%d", T, i);
         link_case(c, dir, skip);
         snprintf(args, sizeof args, "impute --model %s --case %s", ckpt, dir);
-        int rc = run_cli(args, out, sizeof out);
+        int rc = tu_run_cli(args, out, sizeof out);
         char name[300];
         io_case_file_name(c, skip, name, sizeof name);
         snprintf(expect, sizeof expect, "%s/%s", dir, name);
@@ -396,18 +386,8 @@ static void brats(const char *T) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *T = tu_tmpdir();
-    char cache[600], err[2048], data[700], run[700];
-    snprintf(cache, sizeof cache, "%s/cache", T);
-    /* the slice cache goes to the temp dir; Mesa's shader cache stays put
-     * (recompiling every pipeline per process costs minutes) */
-    if (!getenv("MESA_SHADER_CACHE_DIR")) {
-        char mesa[700];
-        const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-        if (x && *x) snprintf(mesa, sizeof mesa, "%s/mesa_shader_cache", x);
-        else snprintf(mesa, sizeof mesa, "%s/.cache/mesa_shader_cache", h ? h : "/tmp");
-        setenv("MESA_SHADER_CACHE_DIR", mesa, 1);
-    }
-    setenv("XDG_CACHE_HOME", cache, 1);
+    char err[2048], data[700], run[700];
+    tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", T);
     io_phantom_opts po;
     io_phantom_default_opts(&po);
@@ -459,7 +439,7 @@ int main(void) {
         link_case(c, dir, 3);
         snprintf(png, sizeof png, "%s/preview%d.png", T, i);
         snprintf(args, sizeof args, "impute --model %s --case %s --preview %s", ckpt, dir, png);
-        int rc = run_cli(args, out, sizeof out);
+        int rc = tu_run_cli(args, out, sizeof out);
         snprintf(expect, sizeof expect, "%s/%s_flair.nii.gz", dir, c->id);
         TU_CHECK(rc == 0 && exists(expect) && strstr(out, " s -> "), "case folder (%s): exit %d: %s", code, rc, out);
         TU_CHECK(exists(png), "no preview %s", png);
@@ -479,7 +459,7 @@ int main(void) {
     mkdir(odir, 0755);
     snprintf(args, sizeof args, "impute --model %s --t1 %s --t1ce %s --t2 %s --flair %s --target t2 --out %s", ckpt,
              c->path[0], c->path[1], c->path[2], c->path[3], odir);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = tu_run_cli(args, out, sizeof out);
     snprintf(expect, sizeof expect, "%s/%s_t2.nii.gz", odir, c->id);
     TU_CHECK(rc == 0 && exists(expect), "explicit files + --target: exit %d: %s", rc, out);
     const char *in4[3] = {c->path[0], c->path[1], c->path[3]};
@@ -488,12 +468,12 @@ int main(void) {
     snprintf(expect, sizeof expect, "%s/plain.nii", T);
     snprintf(args, sizeof args, "impute --model %s --t1ce %s --t2 %s --flair %s --out %s", ckpt, c->path[1], c->path[2],
              c->path[3], expect);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && exists(expect) && strstr(out, "imputed t1"), "explicit three, --out file: exit %d: %s", rc, out);
     const char *in3[3] = {c->path[1], c->path[2], c->path[3]};
     if (rc == 0) check_output(expect, in3, "explicit three -> t1");
 
-    rc = run_cli("impute --help", out, sizeof out);
+    rc = tu_run_cli("impute --help", out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "usage: vkmist impute"), "--help: exit %d: %s", rc, out);
     errors(T, &cl, data);
     styles(T, &cl, ctx);

@@ -17,16 +17,6 @@
 #include "train/trainer.h"
 #include "train/tsne.h"
 
-static int run_cli(const char *args, char *out, size_t outlen) {
-    char cmd[4000];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_vkmist_bin(), args);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
-    out[n] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Width and height from a PNG's IHDR; -1 when it is not a PNG. */
 static int png_size(const char *path, int *w, int *h) {
     unsigned char b[24];
@@ -111,17 +101,8 @@ static void test_tsne(void) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_tsne();
-    char cache[600], data[600], run[600], err[2048];
-    snprintf(cache, sizeof cache, "%s/cache", tu_tmpdir());
-    /* our caches go to the temp dir, Mesa's shader cache stays where it was */
-    if (!getenv("MESA_SHADER_CACHE_DIR")) {
-        char mesa[700];
-        const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-        if (x && *x) snprintf(mesa, sizeof mesa, "%s/mesa_shader_cache", x);
-        else snprintf(mesa, sizeof mesa, "%s/.cache/mesa_shader_cache", h ? h : "/tmp");
-        setenv("MESA_SHADER_CACHE_DIR", mesa, 1);
-    }
-    setenv("XDG_CACHE_HOME", cache, 1);
+    char data[600], run[600], err[2048];
+    tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", tu_tmpdir());
     snprintf(run, sizeof run, "%s/run", tu_tmpdir());
     io_phantom_opts po;
@@ -197,7 +178,7 @@ int main(void) {
     int w = 0, h = 0;
     snprintf(png, sizeof png, "%s/forms.png", tu_tmpdir());
     snprintf(args, sizeof args, "style forms --model %s --case %s --target t2 --refs %s --out %s --quiet", run, case1, data, png);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0, "forms: exit %d: %s", rc, out);
     /* 6 references + the mean style: 7 columns of 128 px tiles, 3 rows */
     TU_CHECK(png_size(png, &w, &h) == 0 && w >= 7 * 128 && w < 7 * 140 && h >= 3 * 128 && h < 3 * 150,
@@ -205,13 +186,13 @@ int main(void) {
     printf("forms: %dx%d picture\n", w, h);
     snprintf(path, sizeof path, "%s/Phantom_002/Phantom_002_t2.nii.gz", data);
     snprintf(args, sizeof args, "style forms --model %s --case %s --target t2w --refs %s --out %s --quiet", run, case1, path, png);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && png_size(png, &w, &h) == 0 && w >= 4 * 128 && w < 4 * 140, "forms with one file: exit %d, %dx%d: %s",
              rc, w, h, out);
 
     snprintf(png, sizeof png, "%s/interp.png", tu_tmpdir());
     snprintf(args, sizeof args, "style interpolate --model %s --case %s --from t1 --to flair --steps 6 --out %s", run, case1, png);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && png_size(png, &w, &h) == 0 && w >= 6 * 128 && w < 6 * 140 && h >= 2 * 128 && h < 2 * 150,
              "interpolate: exit %d, %dx%d: %s", rc, w, h, out);
 
@@ -219,7 +200,7 @@ int main(void) {
     snprintf(prefix, sizeof prefix, "%s/emb", tu_tmpdir());
     const int per = 12;
     snprintf(args, sizeof args, "style embed --model %s --data %s --per-domain %d --iters 300 --out %s", run, data, per, prefix);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0, "embed: exit %d: %s", rc, out);
     printf("%s", strstr(out, "domain 1-NN") ? strstr(out, "domain 1-NN") : out);
     snprintf(path, sizeof path, "%s.csv", prefix);
@@ -239,7 +220,7 @@ int main(void) {
 
     snprintf(prefix, sizeof prefix, "%s/div", tu_tmpdir());
     snprintf(args, sizeof args, "style diversity --model %s --data %s --samples 3 --slices 2 --out %s", run, data, prefix);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "LPIPS") && strstr(out, "FLAIR mean pairwise L1"), "diversity: exit %d: %s", rc, out);
     snprintf(path, sizeof path, "%s.png", prefix);
     TU_CHECK(png_size(path, &w, &h) == 0 && w >= 4 * 128 && h >= 4 * 128, "diversity picture %dx%d", w, h);
@@ -269,7 +250,7 @@ int main(void) {
             if (k < 4) snprintf(a2 + len, sizeof a2 - len, "%s", vals[k]), p += strlen(keys[k]);
             else a2[len] = *p++, a2[len + 1] = 0;
         }
-        rc = run_cli(a2, out, sizeof out);
+        rc = tu_run_cli(a2, out, sizeof out);
         TU_CHECK(rc == bad[i].rc && strstr(out, bad[i].msg), "'%s': exit %d (expected %d), output: %s", bad[i].args, rc,
                  bad[i].rc, out);
     }

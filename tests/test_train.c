@@ -52,30 +52,10 @@ static unsigned char *weights(const char *run, size_t *n) {
     return buf;
 }
 
-static int run_cli(const char *args, char *out, size_t outlen) {
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_vkmist_bin(), args);
-    FILE *p = popen(cmd, "r");
-    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
-    out[n] = 0;
-    int st = p ? pclose(p) : -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    char cache[600], err[2048];
-    snprintf(cache, sizeof cache, "%s/cache", tu_tmpdir());
-    /* our data cache goes to the temp dir, but Mesa's shader cache stays
-     * where it was: recompiling every pipeline per process costs minutes */
-    if (!getenv("MESA_SHADER_CACHE_DIR")) {
-        char mesa[700];
-        const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-        snprintf(mesa, sizeof mesa, "%s/mesa_shader_cache", x && *x ? x : h ? h : "/tmp");
-        if (!(x && *x)) snprintf(mesa, sizeof mesa, "%s/.cache/mesa_shader_cache", h ? h : "/tmp");
-        setenv("MESA_SHADER_CACHE_DIR", mesa, 1);
-    }
-    setenv("XDG_CACHE_HOME", cache, 1);
+    char err[2048];
+    tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", tu_tmpdir());
     io_phantom_opts po;
     io_phantom_default_opts(&po);
@@ -148,7 +128,7 @@ int main(void) {
     TU_CHECK(kills >= 2, "only %d of 3 runs were killed mid-run", kills);
     snprintf(args, sizeof args, "train --data %s --out %s --config test --iters 3 --resume --quiet --sample-every 0", data, k);
     /* resuming a run that is already past 3 iterations just stops */
-    TU_CHECK(run_cli(args, out, sizeof out) == 0, "resume after kills failed: %s", out);
+    TU_CHECK(tu_run_cli(args, out, sizeof out) == 0, "resume after kills failed: %s", out);
 
     /* a NaN in the input at iteration 4: stops, names the loss, keeps checkpoint 3 */
     char nrun[700];
@@ -156,7 +136,7 @@ int main(void) {
     setenv("VKMIST_INJECT_NAN_AT", "4", 1);
     snprintf(args, sizeof args, "train --data %s --out %s --config test --iters 8 --ckpt-every 3 --sample-every 0 --quiet",
              data, nrun);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = tu_run_cli(args, out, sizeof out);
     unsetenv("VKMIST_INJECT_NAN_AT");
     TU_CHECK(rc == 1 && strstr(out, "loss became") && strstr(out, "iteration 4"), "NaN run: exit %d, output: %s", rc, out);
     char cp[1200];
@@ -174,7 +154,7 @@ int main(void) {
         fclose(f);
     }
     snprintf(args, sizeof args, "train --data %s --out %s --config test --iters 7 --resume --sample-every 0", data, a);
-    rc = run_cli(args, out, sizeof out);
+    rc = tu_run_cli(args, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "step_00000003"), "fallback resume: exit %d: %s", rc, out);
     return tu_finish("test_train");
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 int tu_failures = 0;
 static char tu_dir[512];
@@ -39,6 +40,29 @@ const char *tu_brats_sample(void) {
 const char *tu_vkmist_bin(void) {
     const char *b = getenv("VKMIST_BIN");
     return b ? b : "vkmist";
+}
+
+int tu_run_cli(const char *args, char *out, size_t outlen) {
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_vkmist_bin(), args);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
+    out[n] = 0;
+    int st = p ? pclose(p) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void tu_private_cache(void) {
+    if (!getenv("MESA_SHADER_CACHE_DIR")) {
+        char mesa[700];
+        const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+        if (x && *x) snprintf(mesa, sizeof mesa, "%s/mesa_shader_cache", x);
+        else snprintf(mesa, sizeof mesa, "%s/.cache/mesa_shader_cache", h ? h : "/tmp");
+        setenv("MESA_SHADER_CACHE_DIR", mesa, 1);
+    }
+    char cache[600];
+    snprintf(cache, sizeof cache, "%s/cache", tu_tmpdir());
+    setenv("XDG_CACHE_HOME", cache, 1);
 }
 
 double tu_gradcheck(tu_loss_fn loss, void *user, double *x, const double *grad, size_t n,

@@ -18,6 +18,13 @@ const char *tu_tmpdir(void);
 const char *tu_brats_sample(void);
 /* The vkmist executable under test (VKMIST_BIN), for command-line tests. */
 const char *tu_vkmist_bin(void);
+/* Runs `vkmist ARGS` with stderr merged, keeping at most outlen-1 bytes of
+ * its output in out; returns its exit status (-1 when it did not exit). */
+int tu_run_cli(const char *args, char *out, size_t outlen);
+/* Points XDG_CACHE_HOME (vkmist's slice and pipeline caches) into the temp
+ * dir, but keeps Mesa's shader cache where it was: recompiling every
+ * pipeline in each process costs minutes. */
+void tu_private_cache(void);
 
 /* Central-difference check of an analytic gradient: loss(x) is a scalar
  * function of x[n]; grad[n] its claimed gradient. Checks `samples` random
