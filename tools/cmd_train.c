@@ -10,7 +10,7 @@ static void usage(void) {
            "                    [--device N] [--resume] [--lr X] [--lambda-sty X] [--lambda-cyc X] [--lambda-ds X]\n"
            "                    [--lambda-sup X] [--ckpt-every N] [--sample-every N] [--eval-every N]\n"
            "                    [--minutes M] [--ds-iters N] [--norm percentile|minmax] [--no-flip] [--keep K]\n"
-           "                    [--split FILE] [--quiet]\n\n"
+           "                    [--split FILE] [--ema-decay X] [--quiet]\n\n"
            "Trains MIST GAN (DESIGN §4): each iteration picks a random target modality, alternates the latent\n"
            "and reference style paths, updates the discriminator then the generator (adversarial, cyclic style,\n"
            "cyclic content and style-diversification losses; optional supervised L1).\n\n"
@@ -27,6 +27,8 @@ static void usage(void) {
            "  --lambda-sty/-cyc/-ds X   loss weights (1, 1, 1); lambda-ds decays linearly to 0 over --ds-iters\n"
            "                    (default half the run)\n"
            "  --lambda-sup X    supervised L1 to the real target (default 0: the paper trains blind)\n"
+           "  --ema-decay X     decay of the generator's weight average used for inference (0.999; a run of only\n"
+           "                    a few thousand iterations wants ~0.99 so the average forgets the initial weights)\n"
            "  --ckpt-every N    checkpoint period (1000); --keep K checkpoints kept (3)\n"
            "  --sample-every N  sample picture period (500); --eval-every N validation PSNR/SSIM period (0: off)\n"
            "  --minutes M       stop after M minutes of training with a checkpoint (resume later)\n"
@@ -57,6 +59,7 @@ int cmd_train(int argc, char **argv) {
         else if ((v = cli_value(&a, "--lambda-cyc"))) o.opts.l_cyc = (float)cli_double(&a, "--lambda-cyc", v, 0, 1e4);
         else if ((v = cli_value(&a, "--lambda-ds"))) o.opts.l_ds = (float)cli_double(&a, "--lambda-ds", v, 0, 1e4);
         else if ((v = cli_value(&a, "--lambda-sup"))) o.opts.l_sup = (float)cli_double(&a, "--lambda-sup", v, 0, 1e4);
+        else if ((v = cli_value(&a, "--ema-decay"))) o.opts.ema_decay = (float)cli_double(&a, "--ema-decay", v, 0, 1);
         else if ((v = cli_value(&a, "--ds-iters"))) o.opts.ds_iters = cli_long(&a, "--ds-iters", v, 0, 100000000);
         else if ((v = cli_value(&a, "--ckpt-every"))) o.ckpt_every = cli_long(&a, "--ckpt-every", v, 0, 100000000);
         else if ((v = cli_value(&a, "--sample-every"))) o.sample_every = cli_long(&a, "--sample-every", v, 0, 100000000);

@@ -199,12 +199,12 @@ static int validate(trainer *T, long step, char *err, size_t errlen) {
 static int save(trainer *T, long step, char *err, size_t errlen) {
     if (sync_ema(T, err, errlen) || mean_styles(T, err, errlen)) return -1;
     const mist_trainer_opts *o = T->o;
-    char seed[32], batch[16], iters[32], lam[160], cfg[256];
+    char seed[32], batch[16], iters[32], lam[256], cfg[256];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(batch, sizeof batch, "%d", o->opts.batch);
     snprintf(iters, sizeof iters, "%ld", o->opts.iters);
-    snprintf(lam, sizeof lam, "{\"lr\":%g,\"lr_map\":%g,\"l_sty\":%g,\"l_cyc\":%g,\"l_ds\":%g,\"l_sup\":%g}", o->opts.lr,
-             o->opts.lr_map, o->opts.l_sty, o->opts.l_cyc, o->opts.l_ds, o->opts.l_sup);
+    snprintf(lam, sizeof lam, "{\"lr\":%g,\"lr_map\":%g,\"l_sty\":%g,\"l_cyc\":%g,\"l_ds\":%g,\"l_sup\":%g,\"ema_decay\":%g}",
+             o->opts.lr, o->opts.lr_map, o->opts.l_sty, o->opts.l_cyc, o->opts.l_ds, o->opts.l_sup, o->opts.ema_decay);
     snprintf(cfg, sizeof cfg, "{\"name\":\"%s\",\"img\":%d,\"style_dim\":%d}", T->cfg.name, T->cfg.img, T->cfg.style_dim);
     char split_path[1100], *split = NULL;
     snprintf(split_path, sizeof split_path, "%s/split.json", o->run_dir);
