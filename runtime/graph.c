@@ -38,6 +38,7 @@ void vkm_graph_free(vkm_graph *g) {
     free(g->nodes);
     free(g->updated);
     free(g->grad_params);
+    free(g->sync_runs);
     free(g);
 }
 
@@ -359,14 +360,15 @@ vkm_t vkm_g_bce(vkm_graph *g, vkm_t x, float target) {
     return out;
 }
 
-vkm_t vkm_g_randn(vkm_graph *g, vkm_shape s, int seeds_store_id, int seed_index) {
+vkm_t vkm_g_randn(vkm_graph *g, vkm_shape s, int seeds_store_id, int seed_index, int64_t first) {
     const vkm_store_entry *e = vkm_store_get(g->st, seeds_store_id);
     NEED(e && e->kind == VKM_S_U32 && 2 * seed_index + 1 < e->numel, "randn: seeds must be a U32 store tensor");
+    NEED(first >= 0 && first % 4 == 0, "randn: the first element of a shard must be a multiple of 4");
     vkm_t seeds = store_tensor(g, seeds_store_id, W_VALUE);
     vkm_t out = new_tensor(g, s, T_TRANSIENT);
     vkm_node *n = new_node(g, N_RANDN, 1);
     if (!n || !out) return 0;
-    n->p.rn = (vkm_randn_p){vkm_numel(s), seed_index, 0, 0.0f, 1.0f};
+    n->p.rn = (vkm_randn_p){vkm_numel(s), seed_index, 0, 0.0f, 1.0f, first / 4};
     n->in[0] = seeds;
     n->out[0] = out;
     n->flops = 20.0 * vkm_numel(s);
@@ -720,6 +722,48 @@ int vkm_g_ema(vkm_graph *g, float decay) {
         n->flops = 3.0 * e->numel;
     }
     return g->err[0] ? -1 : 0;
+}
+
+static int by_grad_off(const void *a, const void *b, void *u) {
+    const vkm_store *st = u;
+    int64_t x = st->e[*(const int *)a].grad_off, y = st->e[*(const int *)b].grad_off;
+    return (x > y) - (x < y);
+}
+
+int vkm_g_host_sync(vkm_graph *g, int sync_id) {
+    if (g->err[0]) return -1;
+    if (!g->grad_params || !g->ngrad_params) {
+        gfail(g, "host sync: no vkm_g_backward gave parameters a gradient before it");
+        return -1;
+    }
+    int k = g->ngrad_params;
+    int *ids = malloc((size_t)k * sizeof *ids);
+    int64_t(*runs)[2] = realloc(g->sync_runs, (size_t)(g->nsync_runs + k) * sizeof *runs);
+    if (runs) g->sync_runs = runs;
+    if (!ids || !runs) {
+        free(ids);
+        gfail(g, "out of host memory");
+        return -1;
+    }
+    memcpy(ids, g->grad_params, (size_t)k * sizeof *ids);
+    qsort_r(ids, (size_t)k, sizeof *ids, by_grad_off, g->st);
+    /* merge neighbours: the alignment padding between two parameters'
+     * gradients is zeroed with them, so a run may span it */
+    int first = g->nsync_runs;
+    for (int i = 0; i < k; i++) {
+        const vkm_store_entry *e = &g->st->e[ids[i]];
+        int64_t lo = e->grad_off, hi = e->grad_off + e->numel;
+        int64_t a = VKM_GRAPH_ALIGN / 4;
+        if (g->nsync_runs > first && (g->sync_runs[g->nsync_runs - 1][1] + a - 1) / a * a >= lo)
+            g->sync_runs[g->nsync_runs - 1][1] = hi;
+        else
+            g->sync_runs[g->nsync_runs][0] = lo, g->sync_runs[g->nsync_runs++][1] = hi;
+    }
+    free(ids);
+    vkm_node *n = new_node(g, N_HOST_SYNC, 0);
+    if (!n) return -1;
+    n->p.sync.id = sync_id, n->p.sync.first = first, n->p.sync.count = g->nsync_runs - first;
+    return 0;
 }
 
 int vkm_g_updated_params(const vkm_graph *g, const int **ids) {

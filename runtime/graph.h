@@ -80,8 +80,10 @@ vkm_t vkm_g_slice(vkm_graph *g, vkm_t x, int c_off, int c_n);        /* channels
 vkm_t vkm_g_mean(vkm_graph *g, const vkm_t *xs, int n);
 vkm_t vkm_g_l1(vkm_graph *g, vkm_t x, vkm_t y);                      /* scalar mean |x - y| */
 vkm_t vkm_g_bce(vkm_graph *g, vkm_t logits, float target);           /* scalar mean BCE with logits */
-/* Normal noise of shape s from seeds[2*seed_index..] of a U32 store tensor. */
-vkm_t vkm_g_randn(vkm_graph *g, vkm_shape s, int seeds_store_id, int seed_index);
+/* Normal noise of shape s from seeds[2*seed_index..] of a U32 store tensor:
+ * elements [first, first + numel) of that seed's stream (first a multiple of
+ * 4; a data-parallel process draws its own rows of the global batch). */
+vkm_t vkm_g_randn(vkm_graph *g, vkm_shape s, int seeds_store_id, int seed_index, int64_t first);
 
 /* Reverse-mode autodiff: L = sum_i weights[w_store][w_index[i]] * losses[i]
  * (weights: a store INPUT tensor the host writes, e.g. the lambdas). Appends
@@ -93,6 +95,13 @@ int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n,
 /* Adam (DESIGN §5) on every parameter that received a gradient in the last
  * vkm_g_backward: steps_store is a U32 store tensor indexed by parameter id. */
 int vkm_g_adam(vkm_graph *g, float beta1, float beta2, float eps, float wd, int steps_store);
+/* A host synchronisation point for the gradients of the last vkm_g_backward
+ * (put it between that backward and its vkm_g_adam): on replay, the device
+ * work before it completes, then the exec's sync callback (see
+ * vkm_graph_exec_on_sync) sees those gradients as contiguous float spans and
+ * may rewrite them in place, e.g. all-reduce them across processes; then the
+ * rest runs. The CPU reference skips it. sync_id is passed to the callback. */
+int vkm_g_host_sync(vkm_graph *g, int sync_id);
 /* EMA of every parameter with ema set: ema = decay ema + (1 - decay) p. */
 int vkm_g_ema(vkm_graph *g, float decay);
 /* Copies a graph tensor into a STATE store tensor (outputs the host reads). */
@@ -131,6 +140,14 @@ void vkm_store_init_host(const vkm_store *st, int id, uint64_t seed, float *out)
 typedef struct vkm_graph_exec vkm_graph_exec;
 int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out);
 int vkm_graph_exec_run(vkm_graph_exec *e);
+/* The gradient spans of one host sync point, in ascending store order:
+ * mapped device memory on unified-memory devices, else a host copy staged
+ * down before and written back after the callback. */
+typedef struct { float *data; int64_t n; } vkm_span;
+typedef int (*vkm_grad_sync_fn)(void *user, int sync_id, const vkm_span *spans, int nspans);
+/* Sets the callback of the exec's host sync points (none set: they only
+ * split the submit). A non-zero return fails vkm_graph_exec_run. */
+void vkm_graph_exec_on_sync(vkm_graph_exec *e, vkm_grad_sync_fn fn, void *user);
 vkm_seq *vkm_graph_exec_seq(vkm_graph_exec *e);
 void vkm_graph_exec_free(vkm_graph_exec *e);
 

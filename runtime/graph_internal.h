@@ -20,6 +20,7 @@ typedef enum {
     N_AXPBY, N_CONCAT, N_SLICE, N_FILL, N_MEANN,
     N_L1, N_L1_BWD, N_BCE, N_BCE_BWD,
     N_ADAM, N_EMA, N_RANDN,
+    N_HOST_SYNC,
     N_COUNT
 } vkm_node_op;
 
@@ -40,6 +41,7 @@ typedef struct {
         vkm_ema_p ema;
         vkm_randn_p rn;
         struct { int64_t n; float value; } fill;
+        struct { int id, first, count; } sync; /* runs [first, first+count) of vkm_graph.sync_runs */
     } p;
     vkm_t in[VKM_NODE_IN];
     vkm_t out[VKM_NODE_OUT];
@@ -81,6 +83,8 @@ struct vkm_graph {
     int nupdated;
     int *grad_params; /* params that got a gradient in the last backward */
     int ngrad_params;
+    int64_t (*sync_runs)[2]; /* gradient-region element ranges [lo, hi) of the host sync points */
+    int nsync_runs;
     char err[256];
 };
 

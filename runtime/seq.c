@@ -1,7 +1,8 @@
 /* Recorded dispatch sequences: command buffers recorded once and replayed,
  * descriptors pushed (KHR_push_descriptor) or allocated once per sequence,
  * compute->compute barriers inserted from tracked read/write ranges (RAW,
- * WAR, WAW), long sequences split over several submits, optional timestamps. */
+ * WAR, WAW), long sequences split over several submits, host calls between
+ * submits, optional timestamps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 typedef struct { VkBuffer buf; uint64_t lo, hi; int write; } access_rec;
 typedef struct { VkBuffer buf; uint64_t off, size; VkBufferView view; } view_rec;
+typedef struct { int after_cb; vkm_seq_hook fn; void *user; } hook_rec;
 
 struct vkm_seq {
     vkm_ctx *ctx;
@@ -29,6 +31,8 @@ struct vkm_seq {
     uint32_t qcap;
     vkm_timing *timings;
     int ntimings, captimings;
+    hook_rec *hooks;           /* host calls, in order, each after a command buffer */
+    int nhooks, caphooks;
 };
 
 static int grow(vkm_ctx *ctx, void **p, int *cap, int need, size_t elem) {
@@ -255,6 +259,19 @@ int vkm_seq_fill(vkm_seq *s, vkm_buf dst, uint32_t word) {
     return 0;
 }
 
+/* A host call needs the work before it finished: it closes the command
+ * buffer here, and the replay waits for it before calling fn. */
+int vkm_seq_host_call(vkm_seq *s, vkm_seq_hook fn, void *user) {
+    vkm_ctx *ctx = s->ctx;
+    if (ctx->lost) return -1;
+    if (s->ended) return vkm_fail(ctx, "host call recorded into an ended sequence");
+    if (grow(ctx, (void **)&s->hooks, &s->caphooks, s->nhooks + 1, sizeof *s->hooks)) return -1;
+    end_cb(s);
+    if (vkm_check(ctx, vkEndCommandBuffer(s->cbs[s->ncb - 1]), "vkEndCommandBuffer")) return -1;
+    s->hooks[s->nhooks++] = (hook_rec){s->ncb - 1, fn, user};
+    return new_cb(s);
+}
+
 int vkm_seq_end(vkm_seq *s) {
     if (s->ended) return 0;
     end_cb(s);
@@ -267,14 +284,24 @@ int vkm_seq_submit(vkm_seq *s) {
     vkm_ctx *ctx = s->ctx;
     if (ctx->lost) return -1;
     if (!s->ended && vkm_seq_end(s)) return -1;
-    if (vkm_check(ctx, vkResetFences(ctx->dev, 1, &ctx->fence), "vkResetFences")) return -1;
-    for (int i = 0; i < s->ncb; i++) {
+    /* segments end at the last command buffer and at each host call; a host
+     * call may itself use the context's fence (staged transfers), so every
+     * segment resets it first */
+    for (int i = 0, h = 0, seg = 1; i < s->ncb; i++) {
+        if (seg && vkm_check(ctx, vkResetFences(ctx->dev, 1, &ctx->fence), "vkResetFences")) return -1;
+        int last = i == s->ncb - 1 || (h < s->nhooks && s->hooks[h].after_cb == i);
         VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO, NULL, 0, NULL, NULL, 1, &s->cbs[i], 0, NULL};
-        if (vkm_check(ctx, vkQueueSubmit(ctx->queue, 1, &si, i == s->ncb - 1 ? ctx->fence : VK_NULL_HANDLE),
-                      "vkQueueSubmit"))
+        if (vkm_check(ctx, vkQueueSubmit(ctx->queue, 1, &si, last ? ctx->fence : VK_NULL_HANDLE), "vkQueueSubmit"))
             return -1;
+        seg = last;
+        if (!last) continue;
+        if (vkm_check(ctx, vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences")) return -1;
+        for (; h < s->nhooks && s->hooks[h].after_cb == i; h++)
+            if (s->hooks[h].fn(s->hooks[h].user)) {
+                if (!ctx->err[0]) vkm_fail(ctx, "a host call between submits failed");
+                return -1;
+            }
     }
-    if (vkm_check(ctx, vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences")) return -1;
     if (s->qpool && s->ntimings) {
         uint64_t *ts = malloc(2 * s->ntimings * sizeof *ts);
         if (!ts) return vkm_fail(ctx, "out of host memory");
@@ -299,6 +326,7 @@ int vkm_seq_dispatch_count(const vkm_seq *s) { return s->ndispatch; }
 int vkm_seq_barrier_count(const vkm_seq *s) { return s->nbarrier; }
 vkm_ctx *vkm_seq_ctx(const vkm_seq *s) { return s->ctx; }
 int vkm_seq_submit_count(const vkm_seq *s) { return s->ncb; }
+int vkm_seq_host_call_count(const vkm_seq *s) { return s->nhooks; }
 
 /* The default (2e10 flops) keeps one submit to tens of ms on a GPU, so no
  * driver watchdog trips, while costing lavapipe nothing noticeable. */
@@ -327,6 +355,7 @@ void vkm_seq_destroy(vkm_seq *s) {
     free(s->views);
     free(s->pools);
     free(s->timings);
+    free(s->hooks);
     free(s);
 }
 

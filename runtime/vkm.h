@@ -116,6 +116,13 @@ int vkm_seq_fail(vkm_seq *s, const char *fmt, ...) __attribute__((format(printf,
 int vkm_seq_barrier_count(const vkm_seq *s);
 /* Command buffers (= submits per replay) the sequence was split into. */
 int vkm_seq_submit_count(const vkm_seq *s);
+/* A host call at this point of the sequence: each replay submits the work
+ * recorded before it, waits for it, calls fn(user) on the calling thread
+ * (non-zero fails the replay), then goes on with the rest. What fn writes
+ * into mapped memory, or uploads, is seen by the dispatches after it. */
+typedef int (*vkm_seq_hook)(void *user);
+int vkm_seq_host_call(vkm_seq *s, vkm_seq_hook fn, void *user);
+int vkm_seq_host_call_count(const vkm_seq *s);
 /* Work per submit before a split (defaults: 2e10 flops, 4096 dispatches). */
 void vkm_set_submit_budget(vkm_ctx *ctx, double flops, int dispatches);
 

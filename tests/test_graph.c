@@ -60,7 +60,7 @@ static vkm_graph *build_graph(net *n, int backward, int train, int detach) {
     vkm_t parts[3] = {u, 0, 0};
     vkm_t cat = vkm_g_concat(g, parts, 2, C);                      /* [B,2C,8,6] zero slot */
     vkm_t c2 = vkm_g_conv2d(g, cat, P(4), 0, 0);                   /* 1x1, no bias */
-    vkm_t z = vkm_g_randn(g, vkm_shp(B, S, 1, 1), n->seeds, 0);
+    vkm_t z = vkm_g_randn(g, vkm_shp(B, S, 1, 1), n->seeds, 0, 0);
     vkm_t gb = vkm_g_linear(g, z, P(5), P(6));
     vkm_t a = vkm_g_act(g, vkm_g_adain(g, c2, gb), 0.0f);
     vkm_t hp = vkm_g_hpf(g, vkm_g_avgpool2(g, vkm_g_upsample2(g, a)), 0.5f);

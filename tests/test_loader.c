@@ -236,6 +236,49 @@ static void test_pick(const io_cache *c, const io_split *s) {
     free(val);
 }
 
+/* Data parallelism: shards [0, 2) and [2, 4) of a global batch of 4 are
+ * the samples (slices and flips, all three sets) of a batch-4 loader. */
+static void test_shards(const io_cache *c, const io_split *s) {
+    char err[1024];
+    mist_loader_opts o = mist_loader_opts_default();
+    o.batch = 4;
+    o.seed = 9;
+    mist_loader *whole = NULL, *part[2] = {NULL, NULL};
+    TU_CHECK(mist_loader_open(c, s, IO_SPLIT_TRAIN, &o, &whole, err, sizeof err) == 0, "open: %s", err);
+    o.batch = 2;
+    o.global_batch = 4;
+    for (int r = 0; r < 2; r++) {
+        o.first = 2 * r;
+        TU_CHECK(mist_loader_open(c, s, IO_SPLIT_TRAIN, &o, &part[r], err, sizeof err) == 0, "open shard: %s", err);
+    }
+    o.first = 3;
+    mist_loader *bad = NULL;
+    TU_CHECK(mist_loader_open(c, s, IO_SPLIT_TRAIN, &o, &bad, err, sizeof err) != 0 && strstr(err, "global batch"),
+             "a shard past the global batch is refused (%s)", err);
+    mist_loader_close(bad);
+    mist_batch w, h;
+    int differ = 0, img = c->params.img;
+    size_t per = 4 * (size_t)img * img;
+    if (whole && part[0] && part[1] && !mist_batch_alloc(&w, 4, img) && !mist_batch_alloc(&h, 2, img)) {
+        for (int i = 0; i < 9; i++) { /* 9 batches of 4 cross an epoch of the train slices */
+            mist_loader_get(whole, i, &w);
+            for (int r = 0; r < 2; r++) {
+                mist_loader_get(part[r], i, &h);
+                for (int set = 0; set < MIST_BATCH_NSETS; set++)
+                    for (int j = 0; j < 2; j++)
+                        differ += h.slice[set][j] != w.slice[set][2 * r + j] || h.flipped[set][j] != w.flipped[set][2 * r + j] ||
+                                  memcmp(h.set[set] + j * per, w.set[set] + (2 * r + j) * per, per * sizeof(float));
+            }
+        }
+        mist_batch_free(&w);
+        mist_batch_free(&h);
+    }
+    TU_CHECK(differ == 0, "%d shard samples differ from the global batch's", differ);
+    mist_loader_close(whole);
+    mist_loader_close(part[0]);
+    mist_loader_close(part[1]);
+}
+
 static void test_rng(void) {
     TU_CHECK(mist_rng_u64(1, 2, 3) == mist_rng_u64(1, 2, 3) && mist_rng_u64(1, 2, 3) != mist_rng_u64(1, 2, 4) &&
              mist_rng_u64(1, 2, 3) != mist_rng_u64(1, 3, 3) && mist_rng_u64(1, 2, 3) != mist_rng_u64(2, 2, 3), "rng");
@@ -302,6 +345,7 @@ int main(void) {
         test_determinism(c, &s);
         test_lifecycle(c, &s);
         test_pick(c, &s);
+        test_shards(c, &s);
         io_split_free(&s);
     } else {
         TU_CHECK(0, "cache/split: %s", err);

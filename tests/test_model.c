@@ -124,7 +124,7 @@ static void test_shapes(const mist_net *n) {
              c->name);
     TU_CHECK(same(vkm_g_shape(g, mist_style_encoder(g, m, x, 1)), vkm_shp(B, c->style_dim, 1, 1)), "%s: SE",
              c->name);
-    vkm_t z = vkm_g_randn(g, vkm_shp(B, c->latent, 1, 1), n->ids.seeds, 0);
+    vkm_t z = vkm_g_randn(g, vkm_shp(B, c->latent, 1, 1), n->ids.seeds, 0, 0);
     TU_CHECK(same(vkm_g_shape(g, mist_mapping(g, m, z, 3)), vkm_shp(B, c->style_dim, 1, 1)), "%s: mapping", c->name);
     TU_CHECK(same(vkm_g_shape(g, mist_discriminator(g, m, x, 2)), vkm_shp(B, 1, 1, 1)), "%s: discriminator",
              c->name);

@@ -192,7 +192,7 @@ static void test_philox(void) {
     enum { N = 100000 };
     uint32_t seeds[4] = {1, 2, 3, 4};
     double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
-    vkm_randn_p p = {N, 1, 5, 0, 1};
+    vkm_randn_p p = {N, 1, 5, 0, 1, 0};
     ref_randn(&p, seeds, a);
     vkm_randn_p q = p;
     q.n = 13;
@@ -201,6 +201,10 @@ static void test_philox(void) {
     q.offset = 6;
     ref_randn(&q, seeds, b);
     TU_CHECK(memcmp(a, b, 13 * sizeof *a), "randn ignores the offset");
+    q.offset = p.offset; /* a shard (data-parallel rows) is a slice of the whole draw */
+    q.block0 = 25;
+    ref_randn(&q, seeds, b);
+    TU_CHECK(!memcmp(a + 100, b, 13 * sizeof *a), "randn shard at block 25 differs from elements 100..112");
     double m = 0, v = 0;
     for (int i = 0; i < N; i++) m += a[i], v += a[i] * a[i];
     m /= N;

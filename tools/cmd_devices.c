@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tools/cli.h"
+#include "train/dist.h"
 
 static const char *type_name(VkPhysicalDeviceType t) {
     switch (t) {
@@ -44,10 +45,10 @@ int cmd_devices(int argc, char **argv) {
                info[i].push_descriptors ? "yes" : "no", info[i].driver);
     if (err[0]) fprintf(stderr, "vkmist devices: %s\n", err);
     printf("\n* = the device vkmist uses (choose with --device N or VKMIST_DEVICE=N)\n");
-#ifdef VKMIST_HAVE_MPI
-    printf("MPI: built with MPI support\n");
-#else
-    printf("MPI: not built with MPI (single-process training only)\n");
-#endif
+    char lib[256];
+    if (mist_dist_built(lib, sizeof lib))
+        printf("MPI: built in (%s): mpirun -np R vkmist train ... trains data-parallel, one device per rank\n", lib);
+    else
+        printf("MPI: not built in (single-process training only; install libopenmpi-dev and rebuild)\n");
     return err[0] ? 1 : 0;
 }

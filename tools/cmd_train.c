@@ -33,7 +33,12 @@ static void usage(void) {
            "  --sample-every N  sample picture period (500); --eval-every N validation PSNR/SSIM period (0: off)\n"
            "  --minutes M       stop after M minutes of training with a checkpoint (resume later)\n"
            "  --norm            intensity normalisation: percentile (99.5th, default) or minmax (the paper's)\n"
-           "  --no-flip         no random horizontal flips\n");
+           "  --no-flip         no random horizontal flips\n\n"
+           "Data parallel (built with MPI, see `vkmist devices`): mpirun -np R vkmist train ... (or srun) runs R\n"
+           "processes, one device each (by node-local rank unless --device/VKMIST_DEVICE pins one); --batch B is\n"
+           "per process, the global batch is R x B (rank r trains its samples r*B..r*B+B-1), the gradients are\n"
+           "averaged before every identical optimizer step, and rank 0 alone writes logs, samples and checkpoints.\n"
+           "Checkpoints hold the global state: --resume works with another R (keep R x B for the same run).\n");
 }
 
 int cmd_train(int argc, char **argv) {
@@ -81,10 +86,21 @@ int cmd_train(int argc, char **argv) {
     if (!out) snprintf(run, sizeof run, "runs/%s", o.config);
     o.run_dir = out ? out : run;
     char err[2048];
-    if (mist_train(&o, err, sizeof err)) {
+    mist_dist dist;
+    if (mist_dist_init(&dist, err, sizeof err)) {
         fprintf(stderr, "vkmist train: %s\n", err);
         return 1;
     }
-    if (!o.quiet) printf("samples: %s/samples/   losses: %s/train.csv   checkpoints: %s/ckpt/\n", o.run_dir, o.run_dir, o.run_dir);
+    o.dist = &dist;
+    if (mist_train(&o, err, sizeof err)) {
+        char msg[2100];
+        snprintf(msg, sizeof msg, "vkmist train: %s", err);
+        if (dist.size > 1) mist_dist_abort(&dist, msg); /* the other ranks would wait for this one forever */
+        fprintf(stderr, "%s\n", msg);
+        mist_dist_finalize(&dist);
+        return 1;
+    }
+    mist_dist_finalize(&dist);
+    if (!o.quiet && dist.rank == 0) printf("samples: %s/samples/   losses: %s/train.csv   checkpoints: %s/ckpt/\n", o.run_dir, o.run_dir, o.run_dir);
     return 0;
 }

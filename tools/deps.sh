@@ -3,7 +3,7 @@
 # XDG_RUNTIME_DIR when unset (lavapipe warns otherwise).
 vkmist_packages="cmake make gcc pkg-config glslc libshaderc-dev glslang-tools spirv-tools libvulkan-dev \
 libvulkan-volk-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools libnifti2-dev libpng-dev \
-zlib1g-dev libcjson-dev"
+zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin"
 # optional: lets the NIfTI geometry test cross-check with nibabel
 vkmist_optional_packages="python3-nibabel"
 

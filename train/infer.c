@@ -55,7 +55,7 @@ static int build_graphs(mist_infer *inf, char *err, size_t errlen) {
             vkm_t s = mist_style_encoder(g, m, vkm_g_store(g, n->ids.x[d]), d);
             if (s) vkm_g_output(g, s, inf->style_out);
         } else {
-            vkm_t z = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, 0);
+            vkm_t z = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, 0, 0);
             vkm_t s = mist_mapping(g, m, z, d);
             if (s) vkm_g_output(g, s, inf->style_out);
         }

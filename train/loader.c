@@ -31,7 +31,7 @@ static uint64_t stream_of(int kind, int set, int j) {
 }
 
 mist_loader_opts mist_loader_opts_default(void) {
-    mist_loader_opts o = {2, 1, 2, 0};
+    mist_loader_opts o = {2, 1, 2, 0, 0, 0};
     return o;
 }
 
@@ -220,22 +220,23 @@ static void put_sample(const mist_loader *l, float *dst, int64_t si, int flip) {
 }
 
 static void fill(mist_loader *l, int64_t i, mist_batch *b) {
-    int B = l->o.batch;
+    int B = l->o.batch, G = l->o.global_batch > 0 ? l->o.global_batch : B;
     size_t per = 4 * (size_t)l->img * (size_t)l->img;
     b->index = i;
     for (int s = 0; s < MIST_BATCH_NSETS; s++)
-        for (int j = 0; j < B; j++) {
+        for (int k = 0; k < B; k++) {
             int64_t si;
+            int j = l->o.first + k; /* the sample's index in the global batch */
             if (s == MIST_BATCH_X) {
-                int64_t pos = i * B + j;
+                int64_t pos = i * G + j;
                 si = l->slices[epoch_perm(l, pos / l->n)[pos % l->n]];
             } else {
                 si = l->slices[mist_rng_u64(l->o.seed, (uint64_t)i, stream_of(ST_PICK, s, j)) % (uint64_t)l->n];
             }
             int flip = l->o.flip && (mist_rng_u64(l->o.seed, (uint64_t)i, stream_of(ST_FLIP, s, j)) >> 63);
-            b->slice[s][j] = si;
-            b->flipped[s][j] = (uint8_t)flip;
-            put_sample(l, b->set[s] + j * per, si, flip);
+            b->slice[s][k] = si;
+            b->flipped[s][k] = (uint8_t)flip;
+            put_sample(l, b->set[s] + k * per, si, flip);
         }
 }
 
@@ -284,6 +285,9 @@ int mist_loader_open(const io_cache *c, const io_split *s, int part, const mist_
     *out = NULL;
     if (!c || !s || !o) return io_err(err, errlen, "loader: missing cache, split or options");
     if (o->batch < 1 || o->batch > 65536) return io_err(err, errlen, "loader: batch size %d out of range", o->batch);
+    if (o->first < 0 || (o->global_batch > 0 && o->first + o->batch > o->global_batch))
+        return io_err(err, errlen, "loader: samples [%d, %d) are not inside a global batch of %d", o->first,
+                      o->first + o->batch, o->global_batch);
     if (o->prefetch < 0 || o->prefetch > 64) return io_err(err, errlen, "loader: prefetch %d out of range 0..64", o->prefetch);
     mist_loader *l = calloc(1, sizeof *l);
     if (!l) return io_err(err, errlen, "out of memory");

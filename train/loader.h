@@ -29,9 +29,14 @@ typedef struct mist_loader_opts {
     int flip;          /* random horizontal flip per sample */
     int prefetch;      /* batches prepared ahead (ring size); 0 = no thread, batches built on demand */
     uint64_t seed;
+    /* data parallelism: this loader serves samples [first, first + batch) of
+     * the global batch of global_batch samples (0: batch), the very samples a
+     * single process with batch global_batch would get */
+    int global_batch;
+    int first;
 } mist_loader_opts;
 
-mist_loader_opts mist_loader_opts_default(void); /* batch 2, flip on, prefetch 2, seed 0 */
+mist_loader_opts mist_loader_opts_default(void); /* batch 2, flip on, prefetch 2, seed 0, no shard */
 
 enum { MIST_BATCH_X = 0, MIST_BATCH_REF = 1, MIST_BATCH_REF2 = 2, MIST_BATCH_NSETS };
 

@@ -97,7 +97,8 @@ static vkm_t style_of(vkm_graph *g, const mist_net *n, int target, int path, int
     const mist_model *m = &n->model;
     if (path == MIST_PATH_REF)
         return mist_style_encoder(g, m, vkm_g_store(g, which ? n->ids.xref2 : n->ids.xref), target);
-    vkm_t z = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, which);
+    vkm_t z = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, which,
+                          (int64_t)n->sample0 * m->cfg.latent);
     return mist_mapping(g, m, z, target);
 }
 
@@ -131,6 +132,7 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
         d_loss[1] = vkm_g_bce(g, mist_discriminator(g, m, vkm_g_detach(g, x_hat), t), 0.0f);
         const int d_w[2] = {MIST_W_ONE, MIST_W_ONE};
         if (backward && vkm_g_backward(g, d_loss, d_w, 2, ids->loss_weights, dp, nd)) goto out;
+        if (optimize && n->grad_sync && vkm_g_host_sync(g, MIST_SYNC_D)) goto out;
         if (optimize && vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
         if (optimize && collect_updated(s)) goto out;
     }
@@ -160,6 +162,7 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
     g_loss[nl] = sdl, g_w[nl++] = MIST_W_DS;
     g_loss[nl] = sup, g_w[nl++] = MIST_W_SUP;
     if (backward && vkm_g_backward(g, g_loss, g_w, nl, ids->loss_weights, gp, ng)) goto out;
+    if (optimize && n->grad_sync && vkm_g_host_sync(g, MIST_SYNC_G)) goto out;
     if (optimize && vkm_g_adam(g, n->opts.beta1, n->opts.beta2, n->opts.eps, n->opts.wd, ids->adam_steps)) goto out;
     if (optimize && collect_updated(s)) goto out;
     if (optimize && vkm_g_ema(g, n->opts.ema_decay)) goto out;

@@ -39,7 +39,13 @@ typedef struct {
     vkm_store *st;     /* owned */
     mist_model model;
     mist_step_ids ids;
+    /* data-parallel training (train/dist.h), set before building steps: */
+    int sample0;       /* this process's first sample in the global batch (its z rows) */
+    int grad_sync;     /* a host sync point between each backward and its Adam */
 } mist_net;
+
+/* Ids of the step's host sync points (vkm_g_host_sync). */
+enum { MIST_SYNC_D = 0, MIST_SYNC_G = 1 };
 
 /* Builds the store: every parameter (lrs from o) then the step tensors for
  * batch o->batch. -1 with err set on failure. */

@@ -1,6 +1,8 @@
 /* The training loop (see trainer.h). Everything random is a pure function of
  * (seed, iteration) — target domain, style path, z seeds, batches — so a
- * resumed run continues exactly as an uninterrupted one. */
+ * resumed run continues exactly as an uninterrupted one, and every process
+ * of a data-parallel run makes the same choices and takes its own share of
+ * the same global batch. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -43,6 +45,9 @@ mist_trainer_opts mist_trainer_defaults(void) {
 
 typedef struct {
     const mist_trainer_opts *o;
+    const mist_dist *dist;    /* o->dist, or a single process */
+    mist_dist solo;
+    int lead;                 /* rank 0: the one that writes files and talks */
     mist_config cfg;
     mist_dataset ds;
     vkm_ctx *ctx;
@@ -201,7 +206,10 @@ static int save(trainer *T, long step, char *err, size_t errlen) {
     const mist_trainer_opts *o = T->o;
     char seed[32], batch[16], iters[32], lam[256], cfg[256];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    snprintf(batch, sizeof batch, "%d", o->opts.batch);
+    snprintf(batch, sizeof batch, "%d", T->dist->size * o->opts.batch); /* global: what a resume with other ranks keeps */
+    char ranks[16], per_rank[16];
+    snprintf(ranks, sizeof ranks, "%d", T->dist->size);
+    snprintf(per_rank, sizeof per_rank, "%d", o->opts.batch);
     snprintf(iters, sizeof iters, "%ld", o->opts.iters);
     snprintf(lam, sizeof lam, "{\"lr\":%g,\"lr_map\":%g,\"l_sty\":%g,\"l_cyc\":%g,\"l_ds\":%g,\"l_sup\":%g,\"ema_decay\":%g}",
              o->opts.lr, o->opts.lr_map, o->opts.l_sty, o->opts.l_cyc, o->opts.l_ds, o->opts.l_sup, o->opts.ema_decay);
@@ -214,7 +222,7 @@ static int save(trainer *T, long step, char *err, size_t errlen) {
         if (split && fread(split, 1, (1 << 20) - 1, f) == 0) split[0] = 0;
         fclose(f);
     }
-    const char *meta[] = {"seed", seed, "batch", batch, "iters", iters, "hyper", lam, "config_json", cfg,
+    const char *meta[] = {"seed", seed, "batch", batch, "ranks", ranks, "batch_per_rank", per_rank, "iters", iters, "hyper", lam, "config_json", cfg,
                           "normalization", io_norm_name(o->norm), "split", split ? split : "{}",
                           "rng", "counter-based: (seed, iteration)", "program_version", VKMIST_VERSION_STRING, NULL};
     int rc = mist_snapshot_save(o->run_dir, step, o->keep_ckpts, T->sd, &T->net, T->adam_steps, T->mean_style, meta,
@@ -223,30 +231,103 @@ static int save(trainer *T, long step, char *err, size_t errlen) {
     return rc;
 }
 
-static int setup(trainer *T, long *start, char *err, size_t errlen) {
+/* The run directory, the split and the data set (with its slice cache). The
+ * lead rank goes first and alone: it creates what the others then read. */
+static int open_data(trainer *T, char *err, size_t errlen) {
     const mist_trainer_opts *o = T->o;
-    FILE *log = o->quiet ? NULL : stderr;
-    if (mist_config_get(o->config, &T->cfg, err, errlen)) return -1;
+    FILE *log = o->quiet || !T->lead ? NULL : stderr;
     char path[1100];
     snprintf(path, sizeof path, "%s/samples", o->run_dir);
-    if (mkdir_p(path)) {
+    if (T->lead && mkdir_p(path)) {
         snprintf(err, errlen, "cannot create the run directory %s: %s", o->run_dir, strerror(errno));
         return -1;
     }
     snprintf(path, sizeof path, "%s/split.json", o->run_dir);
-    if (o->split_file && !o->resume) {
+    if (T->lead && o->split_file && !o->resume) {
         io_split sp;
         int rc = io_split_load(o->split_file, &sp, err, errlen);
         if (!rc) rc = io_split_save(&sp, path, err, errlen);
         if (!rc) io_split_free(&sp);
         if (rc) return -1;
     }
-    if (mist_dataset_open(&T->ds, o->data_dir, T->cfg.img, o->norm, o->seed, path, log, err, errlen)) return -1;
+    return mist_dataset_open(&T->ds, o->data_dir, T->cfg.img, o->norm, o->seed, path, log, err, errlen);
+}
+
+/* Data-parallel ranks on one node take the devices of the automatic
+ * choice's type in turn (local rank mod their count); --device or
+ * VKMIST_DEVICE pins one for all. */
+static int rank_device(const trainer *T, char *err, size_t errlen) {
+    const char *env = getenv("VKMIST_DEVICE");
+    if (T->o->device >= 0 || T->dist->local_size <= 1 || (env && *env)) return T->o->device;
     vkm_opts vo = vkm_default_opts();
-    vo.device = o->device;
-    vo.verbose = !o->quiet;
+    vkm_device_info info[16];
+    int n = vkm_list_devices(&vo, info, 16, err, errlen), chosen = -1, same[16], ns = 0;
+    for (int i = 0; i < n; i++)
+        if (info[i].chosen) chosen = i;
+    if (chosen < 0) return -1; /* vkm_ctx_create reports it */
+    for (int i = 0; i < n; i++)
+        if (info[i].type == info[chosen].type) same[ns++] = i;
+    return same[T->dist->local_rank % ns];
+}
+
+/* The gradient callback of the step's host sync points: the mean over ranks. */
+static int grad_sync(void *user, int sync_id, const vkm_span *spans, int n) {
+    (void)sync_id;
+    const trainer *T = user;
+    return mist_dist_allreduce_mean(T->dist, spans, n);
+}
+
+/* Every rank starts from the lead's state (fresh or resumed): iteration,
+ * Adam step counters, parameters, Adam moments and EMA. */
+static int share_state(trainer *T, long *start, char *err, size_t errlen) {
+    const mist_dist *d = T->dist;
+    if (d->size <= 1) return 0;
+    const vkm_store *st = T->net.st;
+    int64_t s = *start;
+    int rc = mist_dist_bcast(d, &s, sizeof s, 0) ||
+             mist_dist_bcast(d, T->adam_steps, (size_t)(vkm_store_count(st) + 1) * sizeof *T->adam_steps, 0);
+    static const int copies[] = {0, 2, 3, 4}; /* value, Adam m and v, EMA */
+    for (int id = 0; id < vkm_store_count(st) && !rc; id++) {
+        const vkm_store_entry *e = vkm_store_get(st, id);
+        if (e->kind != VKM_S_PARAM) continue;
+        float *h = malloc((size_t)e->numel * sizeof *h);
+        rc = !h;
+        for (int c = 0; c < 4 && !rc; c++) {
+            rc = (T->lead && vkm_store_read(T->sd, id, copies[c], h)) ||
+                 mist_dist_bcast(d, h, (size_t)e->numel * sizeof *h, 0) ||
+                 (!T->lead && vkm_store_write(T->sd, id, copies[c], h));
+        }
+        free(h);
+    }
+    *start = (long)s;
+    if (rc) snprintf(err, errlen, "sharing the starting state between ranks failed%s%s", vkm_error(T->ctx)[0] ? ": " : "",
+                     vkm_error(T->ctx));
+    return rc;
+}
+
+static int setup(trainer *T, long *start, char *err, size_t errlen) {
+    const mist_trainer_opts *o = T->o;
+    const mist_dist *dist = T->dist;
+    FILE *log = o->quiet || !T->lead ? NULL : stderr;
+    if (mist_config_get(o->config, &T->cfg, err, errlen)) return -1;
+    char path[1100];
+    if (T->lead && open_data(T, err, errlen)) return -1;
+    if (mist_dist_barrier(dist)) {
+        snprintf(err, errlen, "waiting for rank 0 to prepare the run directory and data failed");
+        return -1;
+    }
+    if (!T->lead && open_data(T, err, errlen)) return -1;
+    vkm_opts vo = vkm_default_opts();
+    vo.device = rank_device(T, err, errlen);
+    vo.verbose = log != NULL;
     if (vkm_ctx_create(&vo, &T->ctx, err, errlen)) return -1;
+    if (dist->size > 1 && !o->quiet)
+        fprintf(stderr, "rank %d of %d (node rank %d): device %s, samples %d..%d of each global batch of %d\n",
+                dist->rank, dist->size, dist->local_rank, vkm_device(T->ctx)->name, dist->rank * o->opts.batch,
+                (dist->rank + 1) * o->opts.batch - 1, dist->size * o->opts.batch);
     if (mist_net_init(&T->net, &T->cfg, &o->opts, err, errlen)) return -1;
+    T->net.sample0 = dist->rank * o->opts.batch;
+    T->net.grad_sync = dist->size > 1;
     if (vkm_store_device_init(T->net.st, T->ctx, &T->sd)) {
         snprintf(err, errlen, "config %s, batch %d: %s", T->cfg.name, o->opts.batch, vkm_error(T->ctx));
         return -1;
@@ -260,7 +341,7 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
         return -1;
     }
     *start = 0;
-    if (o->resume) {
+    if (o->resume && T->lead) {
         char ck[1100];
         long step = 0;
         ckpt_reader *r = NULL;
@@ -282,6 +363,7 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
         snprintf(err, errlen, "initialising parameters: %s", vkm_error(T->ctx));
         return -1;
     }
+    if (share_state(T, start, err, errlen)) return -1;
     uint64_t arena = 0;
     for (int t = 0; t < MIST_N; t++)
         for (int p = 0; p < MIST_NPATH; p++) {
@@ -299,6 +381,8 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
     lo.batch = o->opts.batch;
     lo.flip = o->flip;
     lo.seed = o->seed;
+    lo.global_batch = dist->size * o->opts.batch;
+    lo.first = dist->rank * o->opts.batch;
     if (mist_loader_open(T->ds.cache, &T->ds.split, 0, &lo, &T->loader, err, errlen)) return -1;
     if (mist_batch_alloc(&T->batch, o->opts.batch, T->cfg.img)) {
         snprintf(err, errlen, "out of host memory");
@@ -311,6 +395,7 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
         if (T->n_val == 0) snprintf(err, errlen, "no slices to validate on");
         return -1;
     }
+    if (!T->lead) return 0; /* the files are the lead's */
     static const char *const tcols[] = {"step", "d_real", "d_fake", "g_adv", "csl", "ccl", "sdl", "sup", "loss_d", "loss_g",
                                         "lr", "lambda_ds", "it_s"};
     snprintf(path, sizeof path, "%s/train.csv", o->run_dir);
@@ -380,7 +465,10 @@ static int iterate(trainer *T, long it, int *target, float losses[MIST_NLOSS], c
     for (int k = 0; k < s->nupdated; k++) T->adam_steps[s->updated[k]]++;
     if (!rc) rc = vkm_store_write(T->sd, ids->seeds, 0, seeds) || vkm_store_write(T->sd, ids->loss_weights, 0, w) ||
                   vkm_store_write(T->sd, ids->adam_steps, 0, T->adam_steps);
-    if (!rc && !T->exec[t][p]) rc = vkm_graph_record(T->step[t][p].g, T->sd, T->arena, 0, &T->exec[t][p]);
+    if (!rc && !T->exec[t][p]) {
+        rc = vkm_graph_record(T->step[t][p].g, T->sd, T->arena, 0, &T->exec[t][p]);
+        if (!rc && T->net.grad_sync) vkm_graph_exec_on_sync(T->exec[t][p], grad_sync, T);
+    }
     if (!rc) rc = vkm_graph_exec_run(T->exec[t][p]);
     if (!rc) rc = vkm_store_read(T->sd, ids->losses, 0, losses);
     if (rc) snprintf(err, errlen, "iteration %ld (config %s, batch %d): %s", it, T->cfg.name, o->opts.batch,
@@ -392,23 +480,39 @@ int mist_train(const mist_trainer_opts *o, char *err, size_t errlen) {
     trainer T;
     memset(&T, 0, sizeof T);
     T.o = o;
+    mist_dist_single(&T.solo);
+    T.dist = o->dist ? o->dist : &T.solo;
+    T.lead = T.dist->rank == 0;
     err[0] = 0;
     long start = 0;
     if (setup(&T, &start, err, errlen)) {
         teardown(&T);
         return -1;
     }
-    FILE *log = o->quiet ? NULL : stderr;
-    if (log) fprintf(log, "training %s (batch %d, %ld iterations) into %s\n", T.cfg.name, o->opts.batch, o->opts.iters,
-                     o->run_dir);
-    progress_init(&T.prog, stderr, o->quiet ? 0 : progress_is_tty(stderr), start, o->opts.iters, progress_now());
+    FILE *log = o->quiet || !T.lead ? NULL : stderr;
+    if (log && T.dist->size > 1)
+        fprintf(log, "training %s (global batch %d = %d ranks x batch %d, %ld iterations) into %s\n", T.cfg.name,
+                T.dist->size * o->opts.batch, T.dist->size, o->opts.batch, o->opts.iters, o->run_dir);
+    else if (log)
+        fprintf(log, "training %s (batch %d, %ld iterations) into %s\n", T.cfg.name, o->opts.batch, o->opts.iters,
+                o->run_dir);
+    progress_init(&T.prog, stderr, log ? progress_is_tty(stderr) : 0, start, o->opts.iters, progress_now());
     double t0 = progress_now();
     long last_saved = start, it = start;
     int rc = 0;
     for (; it < o->opts.iters && !rc; it++) {
-        float l[MIST_NLOSS];
+        float l[MIST_NLOSS + 1];
         int target;
         if (iterate(&T, it, &target, l, err, errlen)) {
+            rc = -1;
+            break;
+        }
+        /* the logged losses are the global batch's (means of the ranks'),
+         * and every rank stops when any one's time is up */
+        l[MIST_NLOSS] = o->max_minutes > 0 && progress_now() - t0 > 60 * o->max_minutes;
+        vkm_span ls = {l, MIST_NLOSS + 1};
+        if (mist_dist_allreduce_mean(T.dist, &ls, 1)) {
+            snprintf(err, errlen, "iteration %ld: exchanging the losses between ranks failed", it);
             rc = -1;
             break;
         }
@@ -429,21 +533,21 @@ int mist_train(const mist_trainer_opts *o, char *err, size_t errlen) {
                     w[MIST_W_DS] * l[MIST_L_SDL] + w[MIST_W_SUP] * l[MIST_L_SUP];
         double row[12] = {l[0], l[1], l[2], l[3], l[4], l[5], l[6], ld, lg, o->opts.lr, -w[MIST_W_DS],
                           progress_rate(&T.prog)};
-        if (csv_log_row(&T.train_csv, it + 1, row, 12, err, errlen)) {
+        if (T.lead && csv_log_row(&T.train_csv, it + 1, row, 12, err, errlen)) {
             rc = -1;
             break;
         }
         char extra[96];
         snprintf(extra, sizeof extra, "D %.3f  G %.3f", ld, lg);
-        if (!o->quiet) progress_update(&T.prog, it + 1, progress_now(), extra);
+        if (log) progress_update(&T.prog, it + 1, progress_now(), extra);
         long done = it + 1;
-        int timeup = o->max_minutes > 0 && progress_now() - t0 > 60 * o->max_minutes;
-        if (o->sample_every > 0 && done % o->sample_every == 0)
+        int timeup = l[MIST_NLOSS] > 0;
+        if (T.lead && o->sample_every > 0 && done % o->sample_every == 0)
             rc = sync_ema(&T, err, errlen) || mean_styles(&T, err, errlen) || write_samples(&T, done, err, errlen);
-        if (!rc && o->eval_every > 0 && done % o->eval_every == 0)
+        if (T.lead && !rc && o->eval_every > 0 && done % o->eval_every == 0)
             rc = sync_ema(&T, err, errlen) || mean_styles(&T, err, errlen) || validate(&T, done, err, errlen);
         if (!rc && ((o->ckpt_every > 0 && done % o->ckpt_every == 0) || done == o->opts.iters || timeup)) {
-            rc = save(&T, done, err, errlen);
+            rc = T.lead ? save(&T, done, err, errlen) : 0;
             if (!rc) last_saved = done;
         }
         if (timeup && !rc) {
@@ -456,11 +560,11 @@ int mist_train(const mist_trainer_opts *o, char *err, size_t errlen) {
             break;
         }
     }
-    if (!rc && last_saved != it && it > start) { /* a final picture and checkpoint of where we stopped */
+    if (T.lead && !rc && last_saved != it && it > start) { /* a final picture and checkpoint of where we stopped */
         rc = sync_ema(&T, err, errlen) || mean_styles(&T, err, errlen) || write_samples(&T, it, err, errlen) ||
              save(&T, it, err, errlen);
     }
-    if (!o->quiet) {
+    if (log) {
         char extra[128];
         snprintf(extra, sizeof extra, "run directory %s", o->run_dir);
         progress_finish(&T.prog, it, progress_now(), extra);

@@ -2,10 +2,11 @@
  * a random target and alternating latent/reference style paths, the
  * recorded step of that variant replayed on the device, losses logged,
  * samples, validation metrics and checkpoints (with mean styles) on
- * schedule, exact resume. */
+ * schedule, exact resume; data-parallel over MPI processes (train/dist.h). */
 #pragma once
 #include <stdint.h>
 #include "io/preprocess.h"
+#include "train/dist.h"
 #include "train/options.h"
 
 typedef struct {
@@ -13,9 +14,14 @@ typedef struct {
     const char *run_dir;
     const char *config;
     const char *split_file; /* a split JSON to use (copied into the run); NULL: seeded 3:1:1 */
-    mist_train_opts opts;   /* batch, iters, lr, lambdas, Adam, EMA */
+    mist_train_opts opts;   /* batch (per process), iters, lr, lambdas, Adam, EMA */
+    const mist_dist *dist;  /* data-parallel processes; NULL: one. The global batch is
+                             * size x batch: rank r trains samples [r B, (r+1) B) of the
+                             * batch a single process with size x batch would get, the
+                             * gradients are averaged before every Adam step, and rank
+                             * 0 alone writes logs, samples and checkpoints */
     uint64_t seed;
-    int device;             /* -1: automatic */
+    int device;             /* -1: automatic (data-parallel: by local rank) */
     int resume;
     long ckpt_every, sample_every, eval_every;
     int keep_ckpts;

@@ -385,7 +385,7 @@ void conf_row_randn(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r) {
     for (int c = 0; c < 7 && !r->failed; c++, r->cases++) {
         int n = c == 0 ? 100003 : pick_n(rng, c);
         vkm_randn_p p = {n, conf_int(rng, 0, 2), (uint32_t)conf_next(rng),
-                         c == 0 ? 0.0f : (float)conf_normal(rng), c == 0 ? 1.0f : 0.5f + (float)conf_uniform(rng)};
+                         c == 0 ? 0.0f : (float)conf_normal(rng), c == 0 ? 1.0f : 0.5f + (float)conf_uniform(rng), c < 2 ? 0 : conf_int(rng, 0, 5000)};
         uint32_t sw[6];
         for (int i = 0; i < 6; i++) sw[i] = (uint32_t)conf_next(rng);
         ct seeds, out;

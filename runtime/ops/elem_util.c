@@ -49,7 +49,7 @@ int vkm_elem_run(vkm_seq *s, const elem_launch *L) {
         uint32_t w = (uint32_t)count;
         memcpy(push, &w, 4);
         if (L->base_word >= 0) {
-            uint64_t blk = (uint64_t)first / 4;
+            uint64_t blk = (uint64_t)first / 4 + (uint64_t)L->base_block;
             uint32_t lohi[2] = {(uint32_t)blk, (uint32_t)(blk >> 32)};
             memcpy(push + 4 * L->base_word, lohi, 8);
         }

@@ -27,7 +27,8 @@ typedef struct {
     void *push;          /* first word: the chunk's element count (written here) */
     uint32_t push_size;
     int base_word;       /* >= 0: words base_word, base_word+1 get the chunk's first
-                          * vec4 block index (lo, hi) */
+                          * vec4 block index (lo, hi), counted from base_block */
+    int64_t base_block;
     const uint32_t *spec; /* specialization constants 1.. (0 is the workgroup size) */
     int nspec;
     double flops, bytes; /* per element */

@@ -100,5 +100,7 @@ typedef struct { int64_t n; float decay; } vkm_ema_p;
  * words: key lo, hi). Element i is word i%4 of block q = i/4, whose counter is
  * (q lo, q hi, offset, 0); Box-Muller on words (0,1) and (2,3) with
  * u1 = ((w >> 8) + 1) / 2^24, u2 = (w >> 8) / 2^24. Reproducible from the
- * seed; out[i] does not depend on n; use another offset for another stream. */
-typedef struct { int64_t n; int seed_index; uint32_t offset; float mean, std; } vkm_randn_p;
+ * seed; out[i] does not depend on n; use another offset for another stream.
+ * block0 shifts the blocks: out[i] is element 4*block0 + i of the stream, so
+ * a process of a data-parallel run draws exactly its rows of the whole draw. */
+typedef struct { int64_t n; int seed_index; uint32_t offset; float mean, std; int64_t block0; } vkm_randn_p;

@@ -1,7 +1,7 @@
 /* Reference of randn: Philox4x32-10 in plain uint32 arithmetic (bit-exact
  * with shaders/philox.glsl) and the Box-Muller step in double.
  * Element i belongs to block q = i / 4; block q's counter is
- * (q lo, q hi, offset, 0) and its four 32-bit outputs (a, b, c, d) give the
+ * (q lo, q hi, offset, 0) (q counted from block0) and its four 32-bit outputs (a, b, c, d) give the
  * normals of elements 4q..4q+3 as two Box-Muller pairs (a, b) and (c, d). */
 #include <math.h>
 #include "runtime/ref/ref_elem.h"
@@ -45,7 +45,7 @@ void ref_randn(const vkm_randn_p *p, const uint32_t *seeds, double *out) {
     const uint32_t key[2] = {seeds[2 * p->seed_index], seeds[2 * p->seed_index + 1]};
     for (int64_t q = 0; q * 4 < p->n; q++) {
         double z[4];
-        ref_randn_block((uint64_t)q, p->offset, key, z);
+        ref_randn_block((uint64_t)(q + p->block0), p->offset, key, z);
         for (int j = 0; j < 4 && q * 4 + j < p->n; j++)
             out[q * 4 + j] = (double)p->mean + (double)p->std * z[j];
     }
