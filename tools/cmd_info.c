@@ -1,7 +1,11 @@
 /* `vkmist info`: what a config costs before anything runs: parameters per
  * module, FLOPs of one training iteration (from the step graph) and the
- * planned device memory. Needs no Vulkan device: graphs plan on the host. */
+ * planned device memory. Needs no Vulkan device: graphs plan on the host.
+ * With --json: the config, the training defaults and every parameter's name
+ * and shape, machine-readable (what tools/peer/mist_torch.py builds from). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tools/cli.h"
 #include "train/step.h"
@@ -41,24 +45,93 @@ static void store_bytes(const vkm_store *st, double *params, double *other) {
     }
 }
 
+/* A float as the shortest decimal that reads back as the same float (1e-4f
+ * prints as 0.0001, not 9.99999974737875e-05). */
+static cJSON *fnum(float f) {
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if ((float)strtod(buf, NULL) == f) break;
+    }
+    return cJSON_CreateNumber(strtod(buf, NULL));
+}
+
+/* The config, the DESIGN §4-5 training defaults and the parameter list
+ * (store order = checkpoint order), as one JSON object on stdout. */
+static int print_json(const mist_net *net, const mist_train_opts *o) {
+    const mist_config *c = &net->model.cfg;
+    cJSON *root = cJSON_CreateObject(), *cf = cJSON_AddObjectToObject(root, "config");
+    cJSON_AddStringToObject(cf, "name", c->name);
+    cJSON_AddNumberToObject(cf, "img", c->img);
+    cJSON_AddNumberToObject(cf, "levels", c->levels);
+    cJSON_AddNumberToObject(cf, "ch", c->ch);
+    cJSON_AddNumberToObject(cf, "max_ch", c->max_ch);
+    cJSON_AddNumberToObject(cf, "style_dim", c->style_dim);
+    cJSON_AddNumberToObject(cf, "latent", c->latent);
+    cJSON_AddNumberToObject(cf, "map_hidden", c->map_hidden);
+    cJSON_AddItemToObject(cf, "w_hpf", fnum(c->w_hpf));
+    cJSON_AddItemToObject(cf, "lrelu", fnum(MIST_LRELU));
+    cJSON *doms = cJSON_AddArrayToObject(root, "domains");
+    for (int d = 0; d < MIST_N; d++) cJSON_AddItemToArray(doms, cJSON_CreateString(mist_domain_name(d)));
+    cJSON *tr = cJSON_AddObjectToObject(root, "train");
+    cJSON_AddNumberToObject(tr, "batch", o->batch);
+    const struct { const char *k; float v; } hp[] = {
+        {"lr", o->lr},       {"lr_map", o->lr_map},         {"beta1", o->beta1}, {"beta2", o->beta2},
+        {"eps", o->eps},     {"wd", o->wd},                 {"ema_decay", o->ema_decay},
+        {"l_sty", o->l_sty}, {"l_cyc", o->l_cyc},           {"l_ds", o->l_ds},   {"l_sup", o->l_sup},
+    };
+    for (size_t i = 0; i < sizeof hp / sizeof hp[0]; i++) cJSON_AddItemToObject(tr, hp[i].k, fnum(hp[i].v));
+    cJSON_AddNumberToObject(root, "params_total", (double)mist_model_params(net->st, -1));
+    cJSON *per = cJSON_AddObjectToObject(root, "params_per_module");
+    for (int m = 0; m < MIST_NMOD; m++)
+        cJSON_AddNumberToObject(per, mist_module_prefix(m), (double)mist_model_params(net->st, m));
+    cJSON *ps = cJSON_AddArrayToObject(root, "params");
+    for (int i = 0; i < vkm_store_count(net->st); i++) {
+        const vkm_store_entry *e = vkm_store_get(net->st, i);
+        if (e->kind != VKM_S_PARAM) continue;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", e->name);
+        const int sh[4] = {e->shape.n, e->shape.c, e->shape.h, e->shape.w};
+        cJSON_AddItemToObject(p, "shape", cJSON_CreateIntArray(sh, 4));
+        cJSON_AddStringToObject(p, "module", mist_module_prefix(e->group));
+        cJSON_AddItemToObject(p, "lr", fnum(e->lr));
+        cJSON_AddBoolToObject(p, "ema", e->ema);
+        cJSON_AddItemToArray(ps, p);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(stderr, "vkmist info: out of host memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 int cmd_info(int argc, char **argv) {
     cli_args a = cli_begin("info", argc, argv);
     const char *config = "paper";
     long batch = 2;
+    int json = 0;
     while (cli_more(&a)) {
         const char *v;
         if (cli_flag(&a, "--help") || cli_flag(&a, "-h")) {
-            printf("usage: vkmist info [--config NAME] [--batch B]\n\n"
+            printf("usage: vkmist info [--config NAME] [--batch B] [--json]\n\n"
                    "Prints, for a model config (%s; default paper) and batch size\n"
                    "(default 2): the parameters of every module, the FLOPs of one training\n"
                    "iteration (forward + backward + optimizer, latent and reference style\n"
                    "path) and the planned device memory: parameters with gradients, Adam\n"
                    "moments and EMA copy, plus the planned peak of the step's transient\n"
-                   "tensors (and their naive sum, for comparison). Needs no GPU.\n",
+                   "tensors (and their naive sum, for comparison). Needs no GPU.\n\n"
+                   "--json prints instead one JSON object: the config, the training\n"
+                   "defaults (lr, Adam, EMA, loss weights) and every parameter (name, shape\n"
+                   "[n, c, h, w], module, lr, EMA flag, in checkpoint order) with the totals.\n",
                    mist_config_names());
             return 0;
         } else if ((v = cli_value(&a, "--config"))) config = v;
         else if ((v = cli_value(&a, "--batch"))) batch = cli_long(&a, "--batch", v, 1, 4096);
+        else if (cli_flag(&a, "--json")) json = 1;
         else if (!a.bad) cli_unknown(&a);
     }
     if (a.bad) return 2;
@@ -75,6 +148,11 @@ int cmd_info(int argc, char **argv) {
     if (mist_net_init(&net, &cfg, &o, err, sizeof err)) {
         fprintf(stderr, "vkmist info: %s\n", err);
         return 1;
+    }
+    if (json) {
+        int jrc = print_json(&net, &o);
+        mist_net_free(&net);
+        return jrc;
     }
 
     printf("config %s: img %d, levels %d, ch %d, max_ch %d, style_dim %d, latent %d, mapping hidden %d, w_hpf %g\n",

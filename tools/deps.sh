@@ -4,8 +4,9 @@
 vkmist_packages="cmake make gcc pkg-config glslc libshaderc-dev glslang-tools spirv-tools libvulkan-dev \
 libvulkan-volk-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools libnifti2-dev libpng-dev \
 zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin"
-# optional: lets the NIfTI geometry test cross-check with nibabel
-vkmist_optional_packages="python3-nibabel"
+# optional: lets the NIfTI geometry test cross-check with nibabel, and
+# test_peer_torch / tools/bench_vs_torch.sh run the PyTorch peer
+vkmist_optional_packages="python3-nibabel python3-torch"
 
 vkmist_install_deps() {
     local missing=""
