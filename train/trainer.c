@@ -446,6 +446,7 @@ int mist_train(const mist_trainer_opts *o, char *err, size_t errlen) {
             rc = save(&T, done, err, errlen);
             if (!rc) last_saved = done;
         }
+        if (!rc && o->probe) o->probe(o->probe_user, done, vkm_device_in_use_bytes(T.ctx), vkm_device_bytes(T.ctx));
         if (timeup && !rc) {
             if (log) {
                 progress_clear(&T.prog);
