@@ -74,12 +74,23 @@ int io_nifti_write(const char *path, const io_geom *g, const float *data, char *
     if (nifti_set_filenames(nim, tmp, 0, 1) != 0) {
         rc = io_err(err, errlen, "cannot write %s: libnifti refused the file name", path);
     } else {
-        free(nim->data);
-        nim->data = (void *)data; /* borrowed: detached before nifti_image_free */
-        znzFile fp = nifti_image_write_hdr_img(nim, 3 /* write data, leave open */, "wb");
-        nim->data = NULL;
-        if (!fp) rc = io_err(err, errlen, "cannot write %s: write failed (disk full or I/O error?)", path);
-        else if (znzclose(fp) != 0) rc = io_err(err, errlen, "cannot write %s: closing failed: %s", path, strerror(errno));
+        /* libnifti writes the header; the data we write ourselves, because
+         * libnifti ignores a failed data write (disk full) when leaving the
+         * file open, and a short file would then be renamed into place */
+        znzFile fp = nifti_image_write_hdr_img(nim, 2 /* header only, leave open */, "wb");
+        if (!fp) rc = io_err(err, errlen, "cannot write %s: writing the header failed (disk full or I/O error?)", path);
+        size_t left = (size_t)nim->nvox * sizeof(float);
+        const char *p = (const char *)data;
+        while (!rc && left) {
+            size_t chunk = left < (1u << 30) ? left : (1u << 30);
+            errno = 0;
+            if (znzwrite(p, 1, chunk, fp) != chunk)
+                rc = io_err(err, errlen, "cannot write %s: %s", path, errno ? strerror(errno) : "short write");
+            p += chunk;
+            left -= chunk;
+        }
+        if (fp && znzclose(fp) != 0 && !rc)
+            rc = io_err(err, errlen, "cannot write %s: closing failed: %s", path, strerror(errno));
     }
     nifti_image_free(nim);
     if (!rc) { /* make the data durable before the rename publishes it */

@@ -6,6 +6,26 @@
 #include <string.h>
 #include "runtime/internal.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+#include <link.h>
+/* Sanitizer builds only: the Vulkan loader unloads the driver and layer
+ * libraries at vkDestroyInstance, after which LeakSanitizer can neither
+ * name their frames nor match tools/lsan.supp against them; marking every
+ * loaded library RTLD_NODELETE keeps them mapped until exit. */
+static int pin_one(struct dl_phdr_info *info, size_t size, void *user) {
+    (void)size, (void)user;
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        void *h = dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        if (h) dlclose(h);
+    }
+    return 0;
+}
+static void pin_libraries(void) { dl_iterate_phdr(pin_one, NULL); }
+#else
+static void pin_libraries(void) {}
+#endif
+
 const char *vkm_result_str(VkResult r) {
     switch (r) {
     case VK_SUCCESS: return "VK_SUCCESS";
@@ -277,6 +297,7 @@ int vkm_list_devices(const vkm_opts *opts, vkm_device_info *info, int max, char 
         snprintf(err, errlen, "%s", ctx.err);
     }
     if (ctx.messenger) vkDestroyDebugUtilsMessengerEXT(ctx.instance, ctx.messenger, NULL);
+    pin_libraries();
     if (ctx.instance) vkDestroyInstance(ctx.instance, NULL);
     return count;
 }
@@ -399,6 +420,7 @@ void vkm_ctx_destroy(vkm_ctx *ctx) {
         vkDestroyDevice(ctx->dev, NULL);
     }
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    pin_libraries();
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
     free(ctx);
 }

@@ -191,6 +191,7 @@ vkm_buf vkm_sub(vkm_buf b, uint64_t offset, uint64_t size) {
 }
 
 uint64_t vkm_device_bytes(const vkm_ctx *ctx) { return ctx->bytes_device; }
+uint64_t vkm_device_in_use_bytes(const vkm_ctx *ctx) { return ctx->bytes_in_use; }
 uint64_t vkm_device_peak_bytes(const vkm_ctx *ctx) { return ctx->bytes_peak; }
 
 /* Staged copy for memory the host cannot map: a temporary host-visible buffer. */

@@ -68,8 +68,10 @@ vkm_buf vkm_sub(vkm_buf b, uint64_t offset, uint64_t size);
 int vkm_write(vkm_ctx *ctx, vkm_buf dst, uint64_t off, const void *src, uint64_t bytes);
 int vkm_read(vkm_ctx *ctx, vkm_buf src, uint64_t off, void *dst, uint64_t bytes);
 int vkm_fill_bytes(vkm_ctx *ctx, vkm_buf dst, uint32_t word); /* host-side fill, whole range */
-/* Bytes currently allocated from the device, and its peak. */
+/* Bytes of device memory blocks allocated from the device; bytes of them
+ * sub-allocated now (vkm_alloc minus vkm_free), and the peak of that. */
 uint64_t vkm_device_bytes(const vkm_ctx *ctx);
+uint64_t vkm_device_in_use_bytes(const vkm_ctx *ctx);
 uint64_t vkm_device_peak_bytes(const vkm_ctx *ctx);
 
 /* ---- recorded sequences ------------------------------------------------- */

@@ -4,7 +4,9 @@
  * the tensor data and of the header itself, so any damage is refused rather
  * than resumed from. Files are written to "<path>.tmp.<pid>", fsynced and
  * renamed, so a crash leaves either the old or the new file, never half of
- * one. Run directories keep them as RUN/ckpt/step_<8-digit step>.safetensors. */
+ * one (tests check this with VKMIST_INJECT_KILL_IN_CKPT=TEXT: the writer of
+ * a path containing TEXT SIGKILLs itself half-way through the data). Run
+ * directories keep them as RUN/ckpt/step_<8-digit step>.safetensors. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -87,7 +87,7 @@ int mist_infer_open(vkm_ctx *ctx, const mist_config *cfg, int batch, mist_infer 
     }
     if (!rc) rc = build_graphs(inf, err, errlen);
     if (!rc && (vkm_store_device_init(inf->net.st, ctx, &inf->sd) || vkm_alloc(ctx, inf->arena_bytes, &inf->arena))) {
-        snprintf(err, errlen, "%s", vkm_error(ctx));
+        snprintf(err, errlen, "config %s, inference batch %d: %s", cfg->name, batch, vkm_error(ctx));
         rc = -1;
     }
     if (!rc) {

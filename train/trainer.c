@@ -550,6 +550,7 @@ int mist_train(const mist_trainer_opts *o, char *err, size_t errlen) {
             rc = T.lead ? save(&T, done, err, errlen) : 0;
             if (!rc) last_saved = done;
         }
+        if (!rc && o->probe) o->probe(o->probe_user, done, vkm_device_in_use_bytes(T.ctx), vkm_device_bytes(T.ctx));
         if (timeup && !rc) {
             if (log) {
                 progress_clear(&T.prog);

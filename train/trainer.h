@@ -29,6 +29,11 @@ typedef struct {
     io_norm norm;
     double max_minutes;     /* stop with a checkpoint after this wall time (0: none) */
     int quiet;
+    /* Called at the end of every iteration (after its checkpoint or
+     * samples, if any) with the device memory in use and allocated (bytes);
+     * lets a soak test watch for leaks. NULL: none. */
+    void (*probe)(void *user, long iter, uint64_t device_in_use, uint64_t device_allocated);
+    void *probe_user;
 } mist_trainer_opts;
 
 mist_trainer_opts mist_trainer_defaults(void);
