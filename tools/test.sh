@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12), builds vkmist (Release with
 # assertions) and runs the ctest suites on the default Vulkan device (lavapipe
-# on a machine without a GPU), printing the output of any failing test.
+# on a machine without a GPU), printing the output of any failing test; then
+# runs every fuzz target for VKMIST_FUZZ_SECONDS each (default 60; 0 skips
+# fuzzing, for quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 . tools/deps.sh
 VKMIST_WITH_OPTIONAL=1 vkmist_install_deps
 build="${VKMIST_BUILD_DIR:-build}"
@@ -13,3 +16,10 @@ cmake --build "$build" -j"$(nproc)"
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" "$@"
 echo "tools/test.sh: ctest finished in $(( $(date +%s) - start )) s (build included)"
+cd "$root"
+fuzz_seconds="${VKMIST_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" != 0 ]; then
+    tools/fuzz.sh "$fuzz_seconds"
+else
+    echo "tools/test.sh: fuzzing skipped (VKMIST_FUZZ_SECONDS=0)"
+fi
