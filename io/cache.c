@@ -6,6 +6,7 @@
  * and every input file with size and mtime; compared byte for byte with the
  * key computed from the current inputs) and notes (case ids, skipped cases). */
 #include "io/cache.h"
+#include "io/cache_internal.h"
 #include "io/caseload.h"
 #include "io/util.h"
 #include <cjson/cJSON.h>
@@ -20,17 +21,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define DATA_OFF 4096
-static const char cache_magic[8] = {'V', 'K', 'M', 'S', 'L', 'C', 0, 1};
-
-typedef struct {
-    char magic[8];
-    uint32_t version, img, norm, n_cases;
-    double slice_frac;
-    uint64_t n_slices, data_off, data_bytes, info_off, meta_off, meta_len, file_size, dataset_key;
-    uint32_t data_crc, info_crc, meta_crc, hdr_crc;
-} cache_hdr;
-_Static_assert(sizeof(cache_hdr) == 112, "cache header layout");
+#define DATA_OFF IO_CACHE_DATA_OFF
+typedef io_cache_hdr cache_hdr;
+static const char cache_magic[8] = IO_CACHE_MAGIC;
 
 static double now_s(void) {
     struct timespec ts;
@@ -46,7 +39,7 @@ static uint64_t fnv64(const char *s) {
 
 static uint32_t crc(uint32_t c, const void *p, size_t n) { return (uint32_t)crc32_z(c, p, n); }
 
-static uint32_t hdr_crc(const cache_hdr *h) {
+uint32_t io_cache_hdr_crc(const cache_hdr *h) {
     return crc(0, h, offsetof(cache_hdr, hdr_crc));
 }
 
@@ -211,7 +204,7 @@ static int build(const io_caselist *cl, const io_prep_params *p, const char *pat
     h.data_crc = b.crc;
     h.info_crc = crc(0, b.info, (size_t)b.n * sizeof(io_slice_info));
     h.meta_crc = crc(crc(0, key, klen), notes_s, nlen);
-    h.hdr_crc = hdr_crc(&h);
+    h.hdr_crc = io_cache_hdr_crc(&h);
     if ((b.n && fwrite(b.info, sizeof(io_slice_info), (size_t)b.n, b.f) != (size_t)b.n) ||
         fwrite(key, 1, klen, b.f) != klen || fwrite(notes_s, 1, nlen, b.f) != nlen ||
         fseek(b.f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, b.f) != 1 ||
@@ -229,13 +222,20 @@ out:
     return rc;
 }
 
-/* Maps and verifies an existing cache. Returns 0 when it can be used, else 1
- * with the reason in why (the caller rebuilds). */
-static int try_open(const char *path, const char *key, const io_prep_params *p, io_cache *c, char *why, size_t whylen) {
-    int fd = open(path, O_RDONLY);
+/* Every size and offset in the header is checked against the file size
+ * before it is used: the header checksum guards against damage, not against
+ * a file crafted to pass it. The caller rebuilds on any failure. */
+int io_cache_try_open(const char *path, const char *key, const io_prep_params *p, io_cache *c, char *why, size_t whylen) {
+    /* O_NONBLOCK: a FIFO in its place must not hang the open */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) { io_err(why, whylen, errno == ENOENT ? "no cache yet" : "cannot open (%s)", strerror(errno)); return 1; }
     struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(cache_hdr)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        io_err(why, whylen, "damaged: not a regular file");
+        return 1;
+    }
+    if ((size_t)st.st_size < sizeof(cache_hdr)) {
         close(fd);
         io_err(why, whylen, "damaged: truncated");
         return 1;
@@ -251,19 +251,24 @@ static int try_open(const char *path, const char *key, const io_prep_params *p, 
     const char *nt;
 #define BAD(...) do { io_err(why, whylen, __VA_ARGS__); goto bad; } while (0)
     if (memcmp(h.magic, cache_magic, sizeof h.magic)) BAD("damaged: bad magic (not a vkmist slice cache)");
-    if (h.hdr_crc != hdr_crc(&h)) BAD("damaged: header checksum mismatch");
+    if (h.hdr_crc != io_cache_hdr_crc(&h)) BAD("damaged: header checksum mismatch");
     if (h.version != IO_CACHE_VERSION) BAD("stale: cache format version %u, this build uses %d", h.version, IO_CACHE_VERSION);
     if (h.file_size != fsz) BAD("damaged: truncated (file has %llu bytes, header says %llu)", (unsigned long long)fsz, (unsigned long long)h.file_size);
     if (h.img != (uint32_t)p->img || h.norm != (uint32_t)p->norm || h.slice_frac != p->slice_frac) BAD("stale: parameters changed");
+    if (p->img < 1) BAD("stale: parameters changed");
+    /* n_slices <= fsz / 16 first, so no product or sum below can wrap; the
+     * metadata must end exactly at the end of the file */
     if (h.data_off != DATA_OFF || h.n_slices > (fsz / (4 * plane * sizeof(float))) ||
         h.data_bytes != h.n_slices * 4 * plane * sizeof(float) || h.info_off != DATA_OFF + h.data_bytes ||
-        h.meta_off != h.info_off + h.n_slices * sizeof(io_slice_info) || h.meta_off + h.meta_len != fsz || h.meta_len < 2)
+        h.meta_off != h.info_off + h.n_slices * sizeof(io_slice_info) || h.meta_off > fsz ||
+        h.meta_len != fsz - h.meta_off || h.meta_len < 2)
         BAD("damaged: inconsistent header");
     if (crc(0, base + h.meta_off, h.meta_len) != h.meta_crc || base[fsz - 1] != 0) BAD("damaged: metadata checksum mismatch");
     if (strcmp(base + h.meta_off, key) != 0) BAD("stale: input files or parameters changed");
     if (crc(0, base + h.info_off, h.n_slices * sizeof(io_slice_info)) != h.info_crc) BAD("damaged: slice table checksum mismatch");
     if (crc(0, base + DATA_OFF, h.data_bytes) != h.data_crc) BAD("damaged: slice data checksum mismatch");
     nt = base + h.meta_off + strlen(base + h.meta_off) + 1;
+    if (nt >= base + fsz) BAD("damaged: no notes after the key");
     notes = cJSON_Parse(nt);
     cJSON *ids = cJSON_GetObjectItemCaseSensitive(notes, "case_ids");
     if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) != (int)h.n_cases) BAD("damaged: case list");
@@ -311,7 +316,7 @@ int io_cache_open(const io_caselist *cl, const char *cache_dir, const io_prep_pa
     char *key = make_key(cl, p, err, errlen);
     if (!key) { free(c); return -1; }
     double t0 = now_s();
-    int need = try_open(c->path, key, p, c, c->why, sizeof c->why);
+    int need = io_cache_try_open(c->path, key, p, c, c->why, sizeof c->why);
     c->load_s = now_s() - t0;
     if (need) {
         if (log) fprintf(log, "building slice cache %s (%s)\n", c->path, c->why);
@@ -321,7 +326,7 @@ int io_cache_open(const io_caselist *cl, const char *cache_dir, const io_prep_pa
         c->rebuilt = 1;
         char why2[256];
         t0 = now_s();
-        if (!rc && try_open(c->path, key, p, c, why2, sizeof why2))
+        if (!rc && io_cache_try_open(c->path, key, p, c, why2, sizeof why2))
             rc = io_err(err, errlen, "cache %s just built fails verification (%s)", c->path, why2);
         c->load_s = now_s() - t0;
         if (rc) { free(key); io_cache_close(c); return -1; }

@@ -33,7 +33,24 @@ static const int msd_channel[IO_NDOMAINS] = {1, 2, 3, 0};
 #define MAX_DEPTH 16
 
 typedef struct { char *id, *dir, *path; io_scheme scheme; int domain, gz; } found_file;
-typedef struct { found_file *v; size_t n, cap; int oom; } file_vec;
+typedef struct { dev_t dev; ino_t ino; } dir_id;
+/* seen: every folder walked so far, so a symlink loop (or two links to one
+ * folder) is walked once instead of up to MAX_DEPTH levels of copies. */
+typedef struct { found_file *v; size_t n, cap; int oom; dir_id *seen; size_t nseen, capseen; } file_vec;
+
+/* 1 when the folder was walked before, else records it (0; -1 out of memory). */
+static int seen_before(file_vec *fv, const struct stat *st) {
+    for (size_t i = 0; i < fv->nseen; i++)
+        if (fv->seen[i].dev == st->st_dev && fv->seen[i].ino == st->st_ino) return 1;
+    if (fv->nseen == fv->capseen) {
+        size_t cap = fv->capseen ? fv->capseen * 2 : 64;
+        dir_id *nv = realloc(fv->seen, cap * sizeof *nv);
+        if (!nv) return -1;
+        fv->seen = nv; fv->capseen = cap;
+    }
+    fv->seen[fv->nseen++] = (dir_id){st->st_dev, st->st_ino};
+    return 0;
+}
 
 static void push(file_vec *fv, found_file f) {
     if (fv->n == fv->cap) {
@@ -82,6 +99,12 @@ static int classify(const char *dirname, const char *name, found_file *f) {
 }
 
 static int walk(const char *dir, int depth, file_vec *fv, char *err, size_t errlen) {
+    struct stat dst;
+    if (stat(dir, &dst) == 0) {
+        int seen = seen_before(fv, &dst);
+        if (seen < 0) return io_err(err, errlen, "out of memory");
+        if (seen) return 0;
+    }
     DIR *dp = opendir(dir);
     if (!dp) return io_err(err, errlen, "cannot read directory %s: %s", dir, strerror(errno));
     struct dirent *e;
@@ -215,6 +238,7 @@ int io_discover(const char *root, io_caselist *out, char *err, size_t errlen) {
     }
     for (size_t i = 0; i < fv.n; i++) { free(fv.v[i].id); free(fv.v[i].dir); free(fv.v[i].path); }
     free(fv.v);
+    free(fv.seen);
     if (rc) io_caselist_free(out);
     return rc;
 }

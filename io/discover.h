@@ -3,7 +3,9 @@
  * *_t2, *_flair), the BraTS 2023 names (*-t1n, *-t1c, *-t2w, *-t2f), or the
  * Medical Segmentation Decathlon Task01 layout (imagesTr/imagesTs 4-D files,
  * channels FLAIR, T1w, T1gd, T2w). .nii and .nii.gz; segmentations, hidden
- * files and macOS "._" files are ignored. Cases come out sorted by id. */
+ * files and macOS "._" files are ignored. Cases come out sorted by id.
+ * Symbolic links are followed, but each folder is walked once (a link loop
+ * or a second link to a folder adds nothing) and at most 16 levels deep. */
 #pragma once
 #include <stddef.h>
 

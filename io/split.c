@@ -3,9 +3,11 @@
 #include "io/util.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const part_names[3] = {"train", "val", "test"};
@@ -119,8 +121,16 @@ int io_split_save(const io_split *s, const char *path, char *err, size_t errlen)
 
 int io_split_load(const char *path, io_split *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f) return io_err(err, errlen, "cannot read split %s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO must not hang the open; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 ? errno : 0;
+        if (fd >= 0) close(fd);
+        return io_err(err, errlen, "cannot read split %s: %s", path, e ? strerror(e) : "not a regular file");
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { close(fd); return io_err(err, errlen, "cannot read split %s: %s", path, strerror(errno)); }
     char *buf = NULL;
     long len = -1;
     if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && len < (64l << 20) && fseek(f, 0, SEEK_SET) == 0) {

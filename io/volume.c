@@ -2,9 +2,11 @@
  *
  * Before libnifti sees a file we read and check its header ourselves: libnifti
  * answers most problems with a NULL and a line on stderr, and would try to
- * allocate whatever absurd size a damaged header claims. Our check names the
- * exact problem; libnifti then does the real reading (vox_offset,
- * extensions, byte swapping, gzip) with its own messages silenced. */
+ * allocate whatever absurd size a damaged header claims. Our check (dims,
+ * pixdim, datatype, xform codes and matrices, and the image fitting the file)
+ * names the exact problem and field; libnifti then does the real reading
+ * (vox_offset, extensions, byte swapping, gzip) with its own messages
+ * silenced. */
 #include "io/volume.h"
 #include "io/util.h"
 #include <errno.h>
@@ -18,11 +20,32 @@
 /* The header fields we validate, from either NIfTI version. */
 typedef struct {
     int version;
+    int pair;              /* "ni1"/"ni2": the data is in a separate .img file */
     int datatype;
     int64_t dim[8];
     double pixdim[8];
     double vox_offset;
+    int qform_code, sform_code;
+    double quat[6];        /* quatern_b, c, d, qoffset_x, y, z */
+    double srow[12];
 } raw_hdr;
+
+/* The fields both header versions name alike (n: a nifti_1/2_header). */
+#define COPY_COMMON(h, n) do { \
+    (h)->datatype = (n).datatype; \
+    for (int i_ = 0; i_ < 8; i_++) { (h)->dim[i_] = (n).dim[i_]; (h)->pixdim[i_] = (n).pixdim[i_]; } \
+    (h)->vox_offset = (double)(n).vox_offset; \
+    (h)->qform_code = (n).qform_code; (h)->sform_code = (n).sform_code; \
+    const double q_[6] = {(n).quatern_b, (n).quatern_c, (n).quatern_d, (n).qoffset_x, (n).qoffset_y, (n).qoffset_z}; \
+    memcpy((h)->quat, q_, sizeof q_); \
+    for (int i_ = 0; i_ < 4; i_++) { \
+        (h)->srow[i_] = (n).srow_x[i_]; (h)->srow[4 + i_] = (n).srow_y[i_]; (h)->srow[8 + i_] = (n).srow_z[i_]; } \
+} while (0)
+
+/* Deflate never compresses better than 1032:1, so a gzip file of n bytes
+ * holds at most about 1032 n bytes; the slack covers gzip's own headers. */
+#define GZ_MAX_RATIO 1032
+#define GZ_SLACK 65536
 
 static int32_t bswap32(int32_t v) {
     uint32_t u = (uint32_t)v;
@@ -56,9 +79,8 @@ static int read_raw_header(const char *path, raw_hdr *h, char *err, size_t errle
         if (memcmp(n1.magic, "n+1", 4) && memcmp(n1.magic, "ni1", 4))
             return io_err(err, errlen, "%s: not a NIfTI file (no NIfTI-1 magic; Analyze files are not supported)", path);
         h->version = 1;
-        h->datatype = n1.datatype;
-        for (int i = 0; i < 8; i++) { h->dim[i] = n1.dim[i]; h->pixdim[i] = n1.pixdim[i]; }
-        h->vox_offset = n1.vox_offset;
+        h->pair = n1.magic[1] == 'i';
+        COPY_COMMON(h, n1);
     } else if (sz == 540) {
         if (got < 540) return io_err(err, errlen, "%s: truncated NIfTI-2 header (%d of 540 bytes)", path, got);
         nifti_2_header n2;
@@ -67,9 +89,8 @@ static int read_raw_header(const char *path, raw_hdr *h, char *err, size_t errle
         if (memcmp(n2.magic, "n+2", 4) && memcmp(n2.magic, "ni2", 4))
             return io_err(err, errlen, "%s: not a NIfTI file (no NIfTI-2 magic)", path);
         h->version = 2;
-        h->datatype = n2.datatype;
-        for (int i = 0; i < 8; i++) { h->dim[i] = n2.dim[i]; h->pixdim[i] = n2.pixdim[i]; }
-        h->vox_offset = (double)n2.vox_offset;
+        h->pair = n2.magic[1] == 'i';
+        COPY_COMMON(h, n2);
     } else {
         return io_err(err, errlen, "%s: not a NIfTI file (header size field is not 348 or 540)", path);
     }
@@ -117,7 +138,63 @@ static int check_header(const char *path, const raw_hdr *h, int need4, char *err
         return io_err(err, errlen, "%s: invalid header: vox_offset = %g", path, h->vox_offset);
     if (!nifti_is_valid_datatype(h->datatype) || h->datatype == DT_BINARY)
         return io_err(err, errlen, "%s: unsupported NIfTI datatype %d", path, h->datatype);
+    /* the geometry is copied into every output written on this grid */
+    if (h->qform_code < NIFTI_XFORM_UNKNOWN || h->qform_code > NIFTI_XFORM_TEMPLATE_OTHER)
+        return io_err(err, errlen, "%s: invalid header: qform_code = %d (must be 0..5)", path, h->qform_code);
+    if (h->sform_code < NIFTI_XFORM_UNKNOWN || h->sform_code > NIFTI_XFORM_TEMPLATE_OTHER)
+        return io_err(err, errlen, "%s: invalid header: sform_code = %d (must be 0..5)", path, h->sform_code);
+    for (int i = 0; h->qform_code > 0 && i < 6; i++)
+        if (!isfinite(h->quat[i]))
+            return io_err(err, errlen, "%s: invalid header: %s = %g (qform must be finite)", path,
+                          (const char *const[]){"quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"}[i], h->quat[i]);
+    for (int i = 0; h->sform_code > 0 && i < 12; i++)
+        if (!isfinite(h->srow[i]))
+            return io_err(err, errlen, "%s: invalid header: srow_%c[%d] = %g (sform must be finite)", path, "xyz"[i / 4], i % 4, h->srow[i]);
     return 0;
+}
+
+/* The most image bytes the data file can hold (its size, or the gzip bound),
+ * so a small or truncated file claiming a huge image is refused before
+ * libnifti allocates what the header claims. */
+static int data_capacity(const char *file, uint64_t *cap, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(file, &st) != 0) return io_err(err, errlen, "%s: image data file: %s", file, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return io_err(err, errlen, "%s: image data file is not a regular file", file);
+    gzFile gz = gzopen(file, "rb");
+    if (!gz) return io_err(err, errlen, "%s: cannot open: %s", file, strerror(errno));
+    char b;
+    int got = gzread(gz, &b, 1);
+    int direct = got >= 0 && gzdirect(gz);
+    gzclose(gz);
+    uint64_t size = (uint64_t)st.st_size;
+    *cap = direct ? size : size * GZ_MAX_RATIO + GZ_SLACK;
+    return 0;
+}
+
+/* The header's image (vox_offset + voxels x bytes per voxel) must fit the
+ * data file: the single file itself, or the .img of a header/image pair. */
+static int check_data_size(const char *path, const raw_hdr *h, char *err, size_t errlen) {
+    int nbyper = 0, swapsize = 0;
+    nifti_datatype_sizes(h->datatype, &nbyper, &swapsize);
+    if (nbyper <= 0) return io_err(err, errlen, "%s: unsupported NIfTI datatype %d", path, h->datatype);
+    /* check_header allowed at most 4 x IO_MAX_VOXELS voxels in all */
+    uint64_t nvox = 1;
+    for (int i = 1; i <= h->dim[0]; i++) nvox *= (uint64_t)h->dim[i];
+    double need = h->vox_offset + (double)nvox * nbyper;
+    char *img = NULL;
+    const char *file = path;
+    if (h->pair) {
+        img = nifti_findimgname(path, h->version == 1 ? NIFTI_FTYPE_NIFTI1_2 : NIFTI_FTYPE_NIFTI2_2);
+        if (!img) return io_err(err, errlen, "%s: header of a .hdr/.img pair, but no image file next to it", path);
+        file = img;
+    }
+    uint64_t cap = 0;
+    int rc = data_capacity(file, &cap, err, errlen);
+    if (!rc && need > (double)cap)
+        rc = io_err(err, errlen, "%s: truncated: the header (dims x %d-byte datatype %d, vox_offset %g) needs %.0f bytes, %s holds at most %llu",
+                    path, nbyper, h->datatype, h->vox_offset, need, file, (unsigned long long)cap);
+    free(img);
+    return rc;
 }
 
 #define CONVERT(T, EXPR) do { const T *s = (const T *)src; \
@@ -267,7 +344,9 @@ int io_geom_compare(const io_geom *a, const io_geom *b, char *what, size_t whatl
 static int load(const char *path, int need4, int n, const int *channels, io_volume *vols, char *err, size_t errlen) {
     memset(vols, 0, sizeof *vols * (size_t)n); /* freeing after a failure is always safe */
     raw_hdr h;
-    if (read_raw_header(path, &h, err, errlen) || check_header(path, &h, need4, err, errlen)) return -1;
+    if (read_raw_header(path, &h, err, errlen) || check_header(path, &h, need4, err, errlen) ||
+        check_data_size(path, &h, err, errlen))
+        return -1;
     nifti_set_debug_level(0); /* our messages replace libnifti's stderr output */
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) return io_err(err, errlen, "%s: libnifti could not read the header (damaged or not NIfTI)", path);
@@ -325,7 +404,7 @@ int io_volume_read_channels(const char *path, int n, const int *channels, io_vol
     memset(vols, 0, sizeof *vols * (size_t)n);
     int need = 0;
     for (int i = 0; i < n; i++) {
-        if (channels[i] < 0) return io_err(err, errlen, "%s: negative channel index", path);
+        if (channels[i] < 0 || channels[i] >= IO_MAX_DIM) return io_err(err, errlen, "%s: channel index %d out of range", path, channels[i]);
         if (channels[i] + 1 > need) need = channels[i] + 1;
     }
     return load(path, need, n, channels, vols, err, errlen);

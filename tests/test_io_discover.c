@@ -1,11 +1,13 @@
 /* Case discovery under the BraTS 2018-2021, BraTS 2023 and MSD Task01
  * layouts (synthetic trees of tiny NIfTI files), incomplete cases, output
- * names in a case's own scheme, same-grid checks, and the real sample. */
+ * names in a case's own scheme, same-grid checks, symbolic link loops and
+ * fan-outs (each folder walked once), and the real sample. */
 #include "io/caseload.h"
 #include "io/discover.h"
 #include "tests/test_io_data.h"
 #include "tests/testutil.h"
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void mkdirs(const char *root, const char *rel) {
     char p[1024];
@@ -154,8 +156,34 @@ static void test_real(void) {
     io_caselist_free(&cl);
 }
 
+/* Links back up the tree: without the walked-once rule, 3 links to their
+ * own folder and one to the root made 3^16 walks (a hang), and the one case
+ * was found in many "folders" (an error). */
+static void test_symlink_loops(void) {
+    char root[600], p[800], err[1024];
+    snprintf(root, sizeof root, "%s/loops", tu_tmpdir());
+    mkdirs(root, "d");
+    static const char *s18[4] = {"t1", "t1ce", "t2", "flair"};
+    for (int d = 0; d < 4; d++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "d/c_%s.nii", s18[d]);
+        vol(root, rel, 1 + d, TIO_RAS, 2, 1);
+    }
+    static const char *const links[][2] = {{"d/l1", "."}, {"d/l2", "."}, {"d/l3", "."}, {"d/up", ".."}, {"alias", "d"}};
+    for (int i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, links[i][0]);
+        TU_CHECK(symlink(links[i][1], p) == 0, "symlink %s", p);
+    }
+    io_caselist cl;
+    int rc = io_discover(root, &cl, err, sizeof err);
+    TU_CHECK(rc == 0, "discover with link loops: %s", err);
+    TU_CHECK(rc || (cl.n == 1 && cl.n_incomplete == 0 && !strcmp(cl.cases[0].id, "c")), "one case c expected, got %d", cl.n);
+    if (!rc) io_caselist_free(&cl);
+}
+
 int main(void) {
     test_synthetic();
+    test_symlink_loops();
     test_real();
     return tu_finish("test_io_discover");
 }

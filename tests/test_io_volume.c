@@ -131,6 +131,10 @@ static void damage(nifti_1_header *h, int which) {
     case 4: h->pixdim[1] = NAN; break;
     case 5: h->pixdim[3] = 0; break;
     case 6: h->dim[0] = 9; break;
+    case 7: h->sform_code = 77; break;
+    case 8: h->srow_x[3] = INFINITY; break;
+    case 9: h->qform_code = 1; h->quatern_b = NAN; break;
+    case 10: h->dim[1] = h->dim[2] = h->dim[3] = 1000; break;  /* 2 GB claimed, 128 bytes there */
     default: h->datatype = 7;
     }
 }
@@ -159,7 +163,8 @@ static void test_errors(void) {
     static const struct { const char *name, *want; } bad[] = {
         {"zero_dim", "dim[2] = 0"}, {"neg_dim", "dim[3] = -5"}, {"huge_dim", "implausibly large"},
         {"overflow", "implausibly large"}, {"nan_pixdim", "pixdim[1] = nan"}, {"zero_pixdim", "pixdim[3] = 0"},
-        {"ndim", "dim[0] = 9"}, {"dtype", "unsupported NIfTI datatype 7"}};
+        {"ndim", "dim[0] = 9"}, {"sform_code", "sform_code = 77"}, {"srow", "srow_x[3] = inf"},
+        {"quatern", "quatern_b = nan"}, {"claims_2gb", "truncated"}, {"dtype", "unsupported NIfTI datatype 7"}};
     for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
         nifti_1_header h = tio_header(4, 4, 4);
         damage(&h, i);

@@ -1,9 +1,10 @@
-# Sourced by tools/test.sh and tools/demo.sh: installs the Debian packages
+# Sourced by tools/test.sh, tools/demo.sh and tools/fuzz.sh: installs the Debian packages
 # vkmist needs when any is missing (apt-get update first), and sets
-# XDG_RUNTIME_DIR when unset (lavapipe warns otherwise).
+# XDG_RUNTIME_DIR when unset (lavapipe warns otherwise). clang and
+# libclang-rt-14-dev (libFuzzer, sanitizer runtimes) are for tools/fuzz.sh.
 vkmist_packages="cmake make gcc pkg-config glslc libshaderc-dev glslang-tools spirv-tools libvulkan-dev \
 libvulkan-volk-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools libnifti2-dev libpng-dev \
-zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin"
+zlib1g-dev libcjson-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 # optional: lets the NIfTI geometry test cross-check with nibabel, and
 # test_peer_torch / tools/bench_vs_torch.sh run the PyTorch peer
 vkmist_optional_packages="python3-nibabel python3-torch"

@@ -6,8 +6,11 @@
 # the whole suite again there (sanitizer options: cmake/tests.cmake; leak
 # suppressions, driver stack only: tools/lsan.supp). VKMIST_NO_SANITIZE=1
 # skips the second pass. Arguments go to both ctest runs (e.g. -R NAME).
+# Last, runs every fuzz target for VKMIST_FUZZ_SECONDS each (default 60; 0
+# skips fuzzing, for quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 . tools/deps.sh
 VKMIST_WITH_OPTIONAL=1 vkmist_install_deps
 build="${VKMIST_BUILD_DIR:-build}"
@@ -23,4 +26,11 @@ if [ -z "${VKMIST_NO_SANITIZE:-}" ]; then
     cmake --build "$asan" -j"$(nproc)"
     (cd "$asan" && ctest --output-on-failure -j"$(nproc)" "$@")
     echo "tools/test.sh: ASan+UBSan ctest finished in $(( $(date +%s) - start )) s (build included)"
+fi
+cd "$root"
+fuzz_seconds="${VKMIST_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" != 0 ]; then
+    tools/fuzz.sh "$fuzz_seconds"
+else
+    echo "tools/test.sh: fuzzing skipped (VKMIST_FUZZ_SECONDS=0)"
 fi

@@ -191,7 +191,7 @@ ckpt_reader *ckpt_open(const char *path, char *err, size_t errlen) {
         rerr(err, errlen, path, "out of memory");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not hang it */
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         rerr(err, errlen, path, "cannot open: %s", strerror(errno));
