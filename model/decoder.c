@@ -31,7 +31,6 @@ vkm_t mist_decoder(vkm_graph *g, const mist_model *m, vkm_t c, vkm_t s, const vk
         int k = cf->levels - j - 2;
         if (k >= 0 && skips) h = mist_hpf_add(g, h, skips[k], cf->w_hpf);
     }
-    h = mist_inorm_fwd(g, &dec->out_norm, h);
-    h = vkm_g_act(g, h, MIST_LRELU);
+    h = mist_inorm_act_fwd(g, &dec->out_norm, h, MIST_LRELU);
     return mist_conv_fwd(g, &dec->to_img, h);
 }

@@ -117,19 +117,20 @@ vkm_t mist_inorm_fwd(vkm_graph *g, const mist_inorm *n, vkm_t x) {
     return vkm_g_instnorm(g, x, mist_param(g, n->gamma), mist_param(g, n->beta));
 }
 
+vkm_t mist_inorm_act_fwd(vkm_graph *g, const mist_inorm *n, vkm_t x, float slope) {
+    return vkm_g_instnorm_act(g, x, mist_param(g, n->gamma), mist_param(g, n->beta), slope);
+}
+
 vkm_t mist_residual_add(vkm_graph *g, vkm_t shortcut, vkm_t residual) {
     const float r = (float)(1.0 / sqrt(2.0));
     return vkm_g_axpby(g, shortcut, residual, r, r);
 }
 
 vkm_t mist_resblk_fwd(vkm_graph *g, const mist_resblk *r, vkm_t x) {
-    vkm_t h = x;
-    if (r->norm) h = mist_inorm_fwd(g, &r->n1, h);
-    h = vkm_g_act(g, h, MIST_LRELU);
+    vkm_t h = r->norm ? mist_inorm_act_fwd(g, &r->n1, x, MIST_LRELU) : vkm_g_act(g, x, MIST_LRELU);
     h = mist_conv_fwd(g, &r->c1, h);
     if (r->down) h = vkm_g_avgpool2(g, h);
-    if (r->norm) h = mist_inorm_fwd(g, &r->n2, h);
-    h = vkm_g_act(g, h, MIST_LRELU);
+    h = r->norm ? mist_inorm_act_fwd(g, &r->n2, h, MIST_LRELU) : vkm_g_act(g, h, MIST_LRELU);
     h = mist_conv_fwd(g, &r->c2, h);
     /* DESIGN order is conv1x1 -> avgpool; the two are linear maps over
      * different axes and commute, and pooling first costs 4x fewer FLOPs. */
@@ -144,12 +145,10 @@ vkm_t mist_adain_fwd(vkm_graph *g, const mist_linear *l, vkm_t x, vkm_t s) {
 }
 
 vkm_t mist_adablk_fwd(vkm_graph *g, const mist_adablk *r, vkm_t x, vkm_t s) {
-    vkm_t h = mist_adain_fwd(g, &r->a1, x, s);
-    h = vkm_g_act(g, h, MIST_LRELU);
+    vkm_t h = vkm_g_adain_act(g, x, mist_linear_fwd(g, &r->a1, s), MIST_LRELU);
     if (r->up) h = vkm_g_upsample2(g, h);
     h = mist_conv_fwd(g, &r->c1, h);
-    h = mist_adain_fwd(g, &r->a2, h, s);
-    h = vkm_g_act(g, h, MIST_LRELU);
+    h = vkm_g_adain_act(g, h, mist_linear_fwd(g, &r->a2, s), MIST_LRELU);
     h = mist_conv_fwd(g, &r->c2, h);
     /* nearest up x2 and conv1x1 commute exactly; convolving at the low
      * resolution costs 4x fewer FLOPs than the DESIGN order up -> conv1x1. */

@@ -58,6 +58,8 @@ vkm_t mist_param(vkm_graph *g, int store_id);   /* 0 for -1 */
 vkm_t mist_conv_fwd(vkm_graph *g, const mist_conv *c, vkm_t x);
 vkm_t mist_linear_fwd(vkm_graph *g, const mist_linear *l, vkm_t x);
 vkm_t mist_inorm_fwd(vkm_graph *g, const mist_inorm *n, vkm_t x);
+/* act(inorm(x)) fused (slope 0.2 LeakyReLU). */
+vkm_t mist_inorm_act_fwd(vkm_graph *g, const mist_inorm *n, vkm_t x, float slope);
 /* (shortcut + residual) / sqrt(2) */
 vkm_t mist_residual_add(vkm_graph *g, vkm_t shortcut, vkm_t residual);
 vkm_t mist_resblk_fwd(vkm_graph *g, const mist_resblk *r, vkm_t x);

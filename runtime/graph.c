@@ -111,6 +111,22 @@ static vkm_t store_tensor(vkm_graph *g, int id, int what) {
     return t;
 }
 
+/* Elements [lo, hi) of the region of parameter copy `what` (all parameters
+ * lie in one region per copy, laid out alike, padding zero). */
+static vkm_t region_span(vkm_graph *g, int what, int64_t lo, int64_t hi) {
+    if (hi - lo > INT32_MAX) {
+        gfail(g, "parameter span of %lld elements is too long", (long long)(hi - lo));
+        return 0;
+    }
+    vkm_t t = new_tensor(g, vkm_shp(1, 1, 1, (int)(hi - lo)), T_STORE);
+    if (t) {
+        g->t[t].store_id = -1;
+        g->t[t].store_what = what;
+        g->t[t].offset = lo;
+    }
+    return t;
+}
+
 vkm_t vkm_g_store(vkm_graph *g, int id) {
     if (id < 0 || id >= g->st->n) {
         gfail(g, "store tensor %d does not exist", id);
@@ -189,35 +205,42 @@ vkm_t vkm_g_hpf(vkm_graph *g, vkm_t x, float scale) {
     return y;
 }
 
-static vkm_t norm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, int mode) {
+static vkm_t norm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, int mode, int act, float slope) {
     vkm_shape s = g->t[x].shape;
     vkm_t y = new_tensor(g, s, T_TRANSIENT);
     vkm_t mean = new_tensor(g, vkm_shp(s.n, s.c, 1, 1), T_TRANSIENT);
     vkm_t rstd = new_tensor(g, vkm_shp(s.n, s.c, 1, 1), T_TRANSIENT);
     vkm_node *n = new_node(g, N_INSTNORM, 1);
     if (!n || !y) return 0;
-    n->p.in = (vkm_instnorm_p){s.n, s.c, s.h * s.w, mode, mode == VKM_NORM_ADAIN ? 2 * s.c : s.c, 1e-5f, 0, 0, 0, 0};
+    n->p.in = (vkm_instnorm_p){s.n, s.c, s.h * s.w, mode, mode == VKM_NORM_ADAIN ? 2 * s.c : s.c, 1e-5f, 0, 0,
+                               act, act ? slope : 0.0f};
     n->in[0] = x, n->in[1] = gamma, n->in[2] = beta;
     n->out[0] = y, n->out[1] = mean, n->out[2] = rstd;
-    n->flops = 8.0 * vkm_numel(s);
+    n->flops = (act ? 9.0 : 8.0) * vkm_numel(s);
     return y;
 }
 
-vkm_t vkm_g_instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta) {
+static vkm_t instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, int act, float slope) {
     NEED(valid(g, x) && (!gamma) == (!beta), "instnorm: invalid input");
     if (gamma) NEED(vkm_numel(g->t[gamma].shape) == g->t[x].shape.c && vkm_numel(g->t[beta].shape) == g->t[x].shape.c,
                     "instnorm: gamma/beta size");
-    return norm(g, x, gamma, beta, gamma ? VKM_NORM_AFFINE : VKM_NORM_NONE);
+    return norm(g, x, gamma, beta, gamma ? VKM_NORM_AFFINE : VKM_NORM_NONE, act, slope);
+}
+vkm_t vkm_g_instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta) { return instnorm(g, x, gamma, beta, 0, 0); }
+vkm_t vkm_g_instnorm_act(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, float slope) {
+    return instnorm(g, x, gamma, beta, 1, slope);
 }
 
-vkm_t vkm_g_adain(vkm_graph *g, vkm_t x, vkm_t gb) {
+static vkm_t adain(vkm_graph *g, vkm_t x, vkm_t gb, int act, float slope) {
     NEED(valid(g, x) && valid(g, gb), "adain: invalid input");
     vkm_shape s = g->t[x].shape, gs = g->t[gb].shape;
     NEED(gs.n == s.n && gs.c * gs.h * gs.w == 2 * s.c, "adain: style projection must be [B, 2C]");
     /* gamma and beta stay packed in gb's rows (stride 2C, beta at +C): the
      * executors derive beta's view, so no slice ops are needed */
-    return norm(g, x, gb, 0, VKM_NORM_ADAIN);
+    return norm(g, x, gb, 0, VKM_NORM_ADAIN, act, slope);
 }
+vkm_t vkm_g_adain(vkm_graph *g, vkm_t x, vkm_t gb) { return adain(g, x, gb, 0, 0); }
+vkm_t vkm_g_adain_act(vkm_graph *g, vkm_t x, vkm_t gb, float slope) { return adain(g, x, gb, 1, slope); }
 
 vkm_t vkm_g_act(vkm_graph *g, vkm_t x, float slope) {
     NEED(valid(g, x), "act: invalid input");
@@ -665,18 +688,25 @@ int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n,
         if (pe->off + pe->numel > hi) hi = pe->off + pe->numel;
     }
     if (hi > lo) {
-        vkm_t span = new_tensor(g, vkm_shp(1, 1, 1, (int)(hi - lo)), T_STORE);
-        if (span) {
-            g->t[span].store_id = -1;
-            g->t[span].store_what = W_GRAD;
-            g->t[span].offset = lo;
-            fill_node(g, span, 0, 0);
-        }
+        vkm_t span = region_span(g, W_GRAD, lo, hi);
+        if (span) fill_node(g, span, 0, 0);
     }
     for (int i = nfwd - 1; i >= 0 && !g->err[0]; i--)
         if (g->nodes[i].forward) bwd_node(g, i, root_w, weights);
     free(root_w);
     return g->err[0] ? -1 : 0;
+}
+
+/* One Adam node over the parameter-region elements [lo, lo + p->n). */
+static void adam_node(vkm_graph *g, const vkm_adam_p *p, int64_t lo, vkm_t steps) {
+    vkm_t pv = region_span(g, W_VALUE, lo, lo + p->n), gr = region_span(g, W_GRAD, lo, lo + p->n);
+    vkm_t m = region_span(g, W_M, lo, lo + p->n), v = region_span(g, W_V, lo, lo + p->n);
+    vkm_node *n = new_node(g, N_ADAM, 0);
+    if (!n || !pv || !gr || !m || !v) return;
+    n->p.adam = *p;
+    n->in[0] = gr, n->in[1] = steps;
+    n->out[0] = pv, n->out[1] = m, n->out[2] = v;
+    n->flops = 12.0 * (double)p->n;
 }
 
 int vkm_g_adam(vkm_graph *g, float beta1, float beta2, float eps, float wd, int steps_store) {
@@ -693,34 +723,80 @@ int vkm_g_adam(vkm_graph *g, float beta1, float beta2, float eps, float wd, int 
         return -1;
     }
     g->nupdated = 0;
-    for (int i = 0; i < g->ngrad_params; i++) {
-        int id = g->grad_params[i];
-        const vkm_store_entry *e = &g->st->e[id];
-        vkm_node *n = new_node(g, N_ADAM, 0);
-        if (!n) return -1;
-        n->p.adam = (vkm_adam_p){e->numel, e->lr, beta1, beta2, eps, wd, id};
-        n->in[0] = store_tensor(g, id, W_GRAD), n->in[1] = steps;
-        n->out[0] = store_tensor(g, id, W_VALUE), n->out[1] = store_tensor(g, id, W_M),
-        n->out[2] = store_tensor(g, id, W_V);
-        n = &g->nodes[g->nn - 1];
-        n->flops = 12.0 * e->numel;
-        g->updated[g->nupdated++] = id;
+    char *got = calloc((size_t)g->st->n + 1, 1);
+    if (!got) {
+        gfail(g, "out of host memory");
+        return -1;
     }
+    for (int i = 0; i < g->ngrad_params; i++) {
+        got[g->grad_params[i]] = 1;
+        g->updated[g->nupdated++] = g->grad_params[i];
+    }
+    /* Parameters lie in store order in their region: one node covers a run
+     * of them with the same lr (up to VKM_ADAM_MAXSEG segments), parameters
+     * without a gradient inside the run as untouched segments. */
+    vkm_adam_p p = {0, 0, beta1, beta2, eps, wd, 0, {0}, {0}};
+    int64_t lo = -1, skip = -1; /* the open node's first element; a pending untouched stretch */
+    for (int id = 0; id <= g->st->n && !g->err[0]; id++) {
+        const vkm_store_entry *e = id < g->st->n ? &g->st->e[id] : NULL;
+        if (e && e->kind != VKM_S_PARAM) continue;
+        if (e && !got[id]) {
+            if (lo >= 0 && skip < 0) skip = e->off;
+            continue;
+        }
+        int room = p.nseg + (skip >= 0 ? 2 : 1) <= VKM_ADAM_MAXSEG;
+        if (lo >= 0 && (!e || e->lr != p.lr || !room || e->off + e->numel - lo > VKM_SPAN_MAX)) {
+            adam_node(g, &p, lo, steps);
+            lo = -1;
+        }
+        if (!e) break;
+        if (lo < 0) {
+            lo = e->off, skip = -1;
+            p.lr = e->lr, p.nseg = 0;
+        }
+        if (skip >= 0) {
+            p.seg_start[p.nseg] = (uint32_t)(skip - lo), p.seg_step[p.nseg++] = -1;
+            skip = -1;
+        }
+        p.seg_start[p.nseg] = (uint32_t)(e->off - lo), p.seg_step[p.nseg++] = id;
+        p.n = e->off + e->numel - lo;
+    }
+    free(got);
     return g->err[0] ? -1 : 0;
 }
 
+/* One EMA node over [lo, hi) of the parameter region (several tensors and
+ * the zero padding between them, which stays zero). */
+static void ema_span(vkm_graph *g, int64_t lo, int64_t hi, float decay) {
+    vkm_t p = region_span(g, W_VALUE, lo, hi), em = region_span(g, W_EMA, lo, hi);
+    vkm_node *n = new_node(g, N_EMA, 0);
+    if (!n || !p || !em) return;
+    n->p.ema = (vkm_ema_p){hi - lo, decay};
+    n->in[0] = p;
+    n->out[0] = em;
+    n->flops = 3.0 * (double)(hi - lo);
+}
+
 int vkm_g_ema(vkm_graph *g, float decay) {
-    for (int id = 0; id < g->st->n; id++) {
+    /* parameters lie in store order in their region: every run of
+     * consecutive EMA parameters is one dispatch instead of one per tensor */
+    int64_t lo = -1, hi = -1;
+    for (int id = 0; id < g->st->n && !g->err[0]; id++) {
         const vkm_store_entry *e = &g->st->e[id];
-        if (e->kind != VKM_S_PARAM || !e->ema) continue;
-        vkm_t p = store_tensor(g, id, W_VALUE), em = store_tensor(g, id, W_EMA);
-        vkm_node *n = new_node(g, N_EMA, 0);
-        if (!n) return -1;
-        n->p.ema = (vkm_ema_p){e->numel, decay};
-        n->in[0] = p;
-        n->out[0] = em;
-        n->flops = 3.0 * e->numel;
+        if (e->kind != VKM_S_PARAM) continue;
+        if (!e->ema) {
+            if (lo >= 0) ema_span(g, lo, hi, decay);
+            lo = -1;
+            continue;
+        }
+        if (lo >= 0 && e->off + e->numel - lo > VKM_SPAN_MAX) { /* within one storage binding */
+            ema_span(g, lo, hi, decay);
+            lo = -1;
+        }
+        if (lo < 0) lo = e->off;
+        hi = e->off + e->numel;
     }
+    if (lo >= 0) ema_span(g, lo, hi, decay);
     return g->err[0] ? -1 : 0;
 }
 

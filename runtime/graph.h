@@ -71,6 +71,11 @@ vkm_t vkm_g_hpf(vkm_graph *g, vkm_t x, float scale);
 vkm_t vkm_g_instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta); /* affine if gamma, else none */
 vkm_t vkm_g_adain(vkm_graph *g, vkm_t x, vkm_t gb);                  /* gb [B, 2C]: gamma | beta */
 vkm_t vkm_g_act(vkm_graph *g, vkm_t x, float slope);                 /* 0.2 LeakyReLU, 0 ReLU */
+/* act(instnorm(...)) and act(adain(...)) as one op each way (the backward
+ * recomputes the pre-activation): what IN -> LReLU costs without the
+ * intermediate tensor and two passes over it. */
+vkm_t vkm_g_instnorm_act(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta, float slope);
+vkm_t vkm_g_adain_act(vkm_graph *g, vkm_t x, vkm_t gb, float slope);
 vkm_t vkm_g_avgpool2(vkm_graph *g, vkm_t x);
 vkm_t vkm_g_upsample2(vkm_graph *g, vkm_t x);
 vkm_t vkm_g_axpby(vkm_graph *g, vkm_t x, vkm_t y, float a, float b); /* a x + b y (y may be 0) */

@@ -42,8 +42,8 @@ static vkm_buf buf_of(const exec_env *x, vkm_t t) {
     vkm_t r = vkm_g_root(g, t);
     const vkm_tensor *tr = &g->t[r];
     uint64_t bytes = (uint64_t)vkm_numel(g->t[t].shape) * 4;
-    if (tr->kind == T_STORE && tr->store_id < 0) /* a span of the gradient region */
-        return vkm_sub(vkm_store_dev_grads(x->sd), (uint64_t)tr->offset * 4, bytes);
+    if (tr->kind == T_STORE && tr->store_id < 0) /* a span of one parameter-copy region */
+        return vkm_sub(vkm_store_dev_region(x->sd, tr->store_what), (uint64_t)tr->offset * 4, bytes);
     if (tr->kind == T_STORE) return vkm_store_dev_buf(x->sd, tr->store_id, tr->store_what);
     return vkm_sub(x->arena, (uint64_t)tr->offset, bytes);
 }

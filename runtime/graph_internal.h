@@ -7,6 +7,9 @@
  * minStorageBufferOffsetAlignment Vulkan allows), so any device can bind any
  * tensor directly. */
 #define VKM_GRAPH_ALIGN 256
+/* Longest span of a parameter region one multi-tensor node covers (floats):
+ * 64 MiB, half the smallest maxStorageBufferRange a device may report. */
+#define VKM_SPAN_MAX ((int64_t)1 << 24)
 #define VKM_NODE_IN 6
 #define VKM_NODE_OUT 4
 
@@ -62,7 +65,8 @@ typedef struct {
     vkm_t grad;                 /* gradient tensor, once created by autodiff */
     int grad_written;           /* a first contribution happened (later ones accumulate) */
     int64_t offset;             /* arena byte offset (T_TRANSIENT, after planning); element offset
-                                 * of a gradient-region span (T_STORE, store_id -1) */
+                                 * of a span of a parameter-copy region (T_STORE, store_id -1,
+                                 * store_what the copy) */
 } vkm_tensor;
 
 struct vkm_store {
@@ -102,5 +106,5 @@ int64_t vkm_store_elem_offset(const vkm_store *st, int id, int what);
 
 /* store.c internals used by the executors */
 vkm_buf vkm_store_dev_buf(const vkm_store_dev *sd, int id, int what);
-vkm_buf vkm_store_dev_grads(const vkm_store_dev *sd);
-double *vkm_store_ref_grads(vkm_store_ref *sr, int64_t *n);
+vkm_buf vkm_store_dev_region(const vkm_store_dev *sd, int what);
+double *vkm_store_ref_region(vkm_store_ref *sr, int what, int64_t *n);

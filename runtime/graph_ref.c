@@ -20,9 +20,9 @@ static double *ptr(const ref_env *x, vkm_t t) {
     vkm_t r = vkm_g_root(x->g, t);
     const vkm_tensor *tr = &x->g->t[r];
     if (tr->kind == T_STORE) {
-        if (tr->store_id < 0) { /* a span of the gradient region */
+        if (tr->store_id < 0) { /* a span of one parameter-copy region */
             int64_t n;
-            return vkm_store_ref_grads(x->sr, &n) + tr->offset;
+            return vkm_store_ref_region(x->sr, tr->store_what, &n) + tr->offset;
         }
         return vkm_store_ref_data(x->sr, tr->store_id, tr->store_what);
     }

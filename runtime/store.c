@@ -122,8 +122,9 @@ vkm_buf vkm_store_dev_buf(const vkm_store_dev *sd, int id, int what) {
 }
 vkm_ctx *vkm_store_dev_ctx(const vkm_store_dev *sd) { return sd->ctx; }
 
-/* The whole gradient region (zeroed before a backward). */
-vkm_buf vkm_store_dev_grads(const vkm_store_dev *sd) { return sd->buf[B_GRAD]; }
+/* The whole region of one parameter copy (W_VALUE .. W_EMA): spans of it
+ * serve the zeroing of gradients and the multi-tensor Adam / EMA. */
+vkm_buf vkm_store_dev_region(const vkm_store_dev *sd, int what) { return sd->buf[what]; }
 
 int vkm_store_write(vkm_store_dev *sd, int id, int what, const void *src) {
     if (id < 0 || id >= sd->st->n) return -1;
@@ -214,8 +215,8 @@ uint32_t *vkm_store_ref_u32(vkm_store_ref *sr, int id) {
     return e->kind == VKM_S_U32 ? sr->u32 + e->off : NULL;
 }
 
-/* The whole gradient region of the reference twin. */
-double *vkm_store_ref_grads(vkm_store_ref *sr, int64_t *n) {
+/* The whole region of one parameter copy of the reference twin. */
+double *vkm_store_ref_region(vkm_store_ref *sr, int what, int64_t *n) {
     *n = sr->st->region[0];
-    return sr->d[B_GRAD];
+    return sr->d[what];
 }

@@ -1,10 +1,17 @@
-// adam: one fused Adam step with coupled L2 weight decay and bias correction;
-// the step t = steps[step_index] lives in a device buffer the host writes
-// before submit, so a recorded step replays without re-recording.
+// adam: one fused Adam step with coupled L2 weight decay and bias correction
+// over several parameter tensors side by side (segments, see vkm_adam_p);
+// the step t of each lives in a device buffer the host writes before
+// submit, so a recorded step replays without re-recording.
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 #include "elem_common.glsl"
 
-layout(push_constant) uniform P { uint n; float lr, beta1, beta2, eps, wd; uint step_index; } pc;
+#define MAXSEG 12   // VKM_ADAM_MAXSEG
+layout(push_constant) uniform P {
+    uint n; float lr, beta1, beta2, eps, wd; uint nseg;
+    uint seg_start[MAXSEG];
+    int seg_step[MAXSEG];
+} pc;
 layout(binding = 0) buffer P4 { vec4 p4[]; };
 layout(binding = 1) buffer P1 { float p1[]; };
 layout(binding = 2) readonly buffer G4 { vec4 g4[]; };
@@ -33,12 +40,40 @@ float one_minus_pow(float b, uint t) {
     return q;
 }
 
+// The step index of the segment holding element e (unrolled: constant
+// indices into the push constants, selects instead of a loop).
+int step_of(uint e) {
+    int s = pc.seg_step[0];
+    [[unroll]] for (int j = 1; j < MAXSEG; j++)
+        if (uint(j) < pc.nseg && e >= pc.seg_start[j]) s = pc.seg_step[j];
+    return s;
+}
+
+// lr / (1 - b1^t) and 1 / (1 - b2^t) for step index si in f; invocations
+// keep the last pair (f.z = its si) and recompute only on a new segment.
+void factors(int si, inout vec3 f) {
+    if (float(si) == f.z) return;
+    uint t = steps[si];
+    f = vec3(pc.lr / one_minus_pow(pc.beta1, t), 1.0 / one_minus_pow(pc.beta2, t), float(si));
+}
+
+// Each workgroup takes blocks of ADAM_R x its size consecutive vec4s (lanes
+// on consecutive vec4s in every round), so an invocation meets few segments
+// and its bias-correction factors, the costly part, are reused ADAM_R times.
+#define ADAM_R 8   // runtime/ops/elem_optim.c: ADAM_R
+
 void main() {
-    uint t = steps[pc.step_index];
-    float c1 = one_minus_pow(pc.beta1, t), c2 = one_minus_pow(pc.beta2, t);
-    float step = pc.lr / c1, rc2 = 1.0 / c2;
-    uint n4 = pc.n >> 2;
-    for (uint i = ELEM_GID; i < n4; i += ELEM_STRIDE) {
+    uint n4 = pc.n >> 2, wg = gl_WorkGroupSize.x;
+    uint nblk = (n4 + ADAM_R * wg - 1u) / (ADAM_R * wg);
+    vec3 f = vec3(0.0, 0.0, -2.0);
+    for (uint blk = gl_WorkGroupID.x; blk < nblk; blk += gl_NumWorkGroups.x)
+    for (uint r = 0u; r < ADAM_R; r++) {
+        uint i = (blk * ADAM_R + r) * wg + gl_LocalInvocationID.x;
+        if (i >= n4) break;
+        int si = step_of(i * 4u);   // starts are multiples of 4: one segment per vec4
+        if (si < 0) continue;
+        factors(si, f);
+        float step = f.x, rc2 = f.y;
         vec4 p = p4[i];
         vec4 g = g4[i] + pc.wd * p;
         vec4 m = pc.beta1 * m4[i] + (1.0 - pc.beta1) * g;
@@ -49,6 +84,10 @@ void main() {
     }
     if (ELEM_GID < ELEM_TAIL(pc.n)) {
         uint i = n4 * 4u + ELEM_GID;
+        int si = step_of(i);
+        if (si < 0) return;
+        factors(si, f);
+        float step = f.x, rc2 = f.y;
         float p = p1[i];
         float g = g1[i] + pc.wd * p;
         float m = pc.beta1 * m1[i] + (1.0 - pc.beta1) * g;

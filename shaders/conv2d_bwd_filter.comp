@@ -1,6 +1,7 @@
 // conv2d filter gradient: dw[Cout,Cin,K,K] (+)= sum over batch and output
-// pixels of dy[b,co,p] * x[b,ci,p + tap - pad]. (db comes from
-// conv2d_bwd_bias.comp.)
+// pixels of dy[b,co,p] * x[b,ci,p + tap - pad]; with bias also db[Cout]
+// (+)= sum of dy (the workgroups of the first input-channel block sum the dy
+// values they load anyway: no second dispatch, no second pass over dy).
 //
 // Tiling (STRATEGY, a specialization constant): a workgroup owns TM output
 // channels x 8*TC input channels and all their taps. Lane l of each 8-lane
@@ -35,13 +36,15 @@ layout(constant_id = 3) const int TC = 4;
 const int NT = TC * KK;   // sums per output channel per lane
 const int RS = int(gl_WorkGroupSize.y);
 
-layout(push_constant) uniform Params { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff; } pc;
+layout(push_constant) uniform Params { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff, bias, dboff; } pc;
 
 layout(binding = 0) uniform samplerBuffer X;
 layout(binding = 1) uniform samplerBuffer DY;
 layout(binding = 2) buffer Out { float dw[]; };
+layout(binding = 3) buffer OutB { float db[]; };   // bound (to dw) but untouched without bias
 
 shared float red[2 * 8 * 288];   // RS (<= 2) rows x 8 lanes x TM*NT (<= 288) sums
+shared float bred[2 * 8 * TM];   // RS rows x 8 lanes x TM bias sums
 
 void main() {
     int lane = STRATEGY == 1 ? int(gl_SubgroupInvocationID) : int(gl_LocalInvocationID.x);
@@ -58,6 +61,13 @@ void main() {
     int cbase[TCMAX];   // plane offsets of this lane's (clamped) input channels
     [[unroll]] for (int c = 0; c < TCMAX; c++)
         if (c < TC) cbase[c] = min(ci0 + c * 8 + lane, pc.Cin - 1) * plane;
+
+    // dy sums of the tile's output channels: lane l takes every 8th segment
+    // of its row, compensated (Kahan), so the sum of a gradient that is zero
+    // in exact arithmetic (a bias feeding instance norm) stays at noise level
+    float bsum[TM], bcomp[TM];
+    [[unroll]] for (int i = 0; i < TM; i++) bsum[i] = 0.0, bcomp[i] = 0.0;
+    int turn = 0;
 
     int segs = (pc.Wo + P - 1) / P;
     int nseg = pc.B * pc.Ho * segs;
@@ -77,6 +87,16 @@ void main() {
             } else {
                 [[unroll]] for (int i = 0; i < TM; i++)
                     g[i][t] = ok ? texelFetch(DY, dbase + min(co0 + i, pc.Cout - 1) * oplane + t).r : 0.0;
+            }
+        }
+        if ((turn++ & 7) == (int(gl_LocalInvocationID.x) & 7)) {
+            [[unroll]] for (int i = 0; i < TM; i++) {
+                float seg = 0.0;
+                [[unroll]] for (int t = 0; t < P; t++) seg += g[i][t];
+                precise float y = seg - bcomp[i];
+                precise float t = bsum[i] + y;
+                bcomp[i] = (t - bsum[i]) - y;
+                bsum[i] = t;
             }
         }
         bool colok[P + KMAX - 1];
@@ -121,7 +141,17 @@ void main() {
     [[unroll]] for (int i = 0; i < TM; i++)
         [[unroll]] for (int j = 0; j < TCMAX * KMAX * KMAX; j++)
             if (j < NT) red[me + i * NT + j] = acc[i][j];
+    [[unroll]] for (int i = 0; i < TM; i++) bred[(split * 8 + int(gl_LocalInvocationID.x)) * TM + i] = bsum[i];
     barrier();
+    if (pc.bias != 0 && gl_WorkGroupID.x == 0 && split == 0 && int(gl_LocalInvocationID.x) < TM) {
+        int i = int(gl_LocalInvocationID.x), co = co0 + i;
+        float s = 0.0;
+        for (int r = 0; r < 8 * RS; r++) s += bred[r * TM + i];
+        if (co < pc.Cout) {
+            int idx = pc.dboff + co;
+            db[idx] = pc.acc != 0 ? db[idx] + s : s;
+        }
+    }
     int nout = 8 * TM * NT;
     for (int o = split * 8 + int(gl_LocalInvocationID.x); o < nout; o += 8 * RS) {
         float s = 0.0;

@@ -7,7 +7,9 @@
 // Tiling (STRATEGY, a specialization constant, so a GPU shared-memory path
 // can be added): every invocation owns a register tile of TM output channels
 // x TN consecutive pixels of one output row (16 x 16 measured fastest on
-// lavapipe: fewer loads per FMA beat the register spills). Each input row
+// lavapipe: fewer loads per FMA beat the register spills; TN is a
+// specialization constant so that rows of 8 or 4 pixels, the deep levels of
+// the small configs, don't compute 16-pixel tiles half or 3/4 empty). Each input row
 // segment (TN + K - 1 values) is loaded once per (channel, ky) and reused by
 // all kx taps. STRATEGY 0 loads the TM filter taps per invocation (the same
 // address in every lane: fastest on lavapipe); STRATEGY 1 loads them once
@@ -25,8 +27,9 @@ layout(constant_id = 2) const int STRATEGY = 0;  // 0: direct loads, 1: subgroup
 // Output channels per tile: TMMAX (a multiple of 8, for the broadcast), or 1
 // for single-channel outputs (the image's gradient) instead of 15 idle rows.
 layout(constant_id = 3) const int TM = 16;   // TMMAX or 1
+layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 
-#define TN 16
+#define TNMAX 16
 #define KMAX 4
 
 layout(push_constant) uniform Params {
@@ -71,14 +74,14 @@ void main() {
     int ocl[TMMAX / 8];
     [[unroll]] for (int h = 0; h < TMMAX / 8; h++) ocl[h] = min(oc0 + h * 8 + lane, pc.OC - 1);
 
-    float acc[TMMAX][TN];
+    float acc[TMMAX][TNMAX];
     [[unroll]] for (int i = 0; i < TMMAX; i++)
-        [[unroll]] for (int j = 0; j < TN; j++) acc[i][j] = 0.0;
+        [[unroll]] for (int j = 0; j < TNMAX; j++) acc[i][j] = 0.0;
 
     // column validity of the input row segment does not change with channel or ky
-    bool colok[TN + KMAX - 1];
-    int colidx[TN + KMAX - 1];
-    [[unroll]] for (int t = 0; t < TN + KMAX - 1; t++) {
+    bool colok[TNMAX + KMAX - 1];
+    int colidx[TNMAX + KMAX - 1];
+    [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
         int ix = ox0 + t - pc.pad;
         colok[t] = ix >= 0 && ix < pc.W;
         colidx[t] = clamp(ix, 0, pc.W - 1);
@@ -90,8 +93,8 @@ void main() {
             int iy = oy + ky - pc.pad;
             bool rowok = iy >= 0 && iy < pc.H;
             int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
-            float xr[TN + KMAX - 1];
-            [[unroll]] for (int t = 0; t < TN + KMAX - 1; t++) {
+            float xr[TNMAX + KMAX - 1];
+            [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
                 if (t < TN + K - 1) {
                     // unconditional fetch (clamped index) + select: no divergent branch
                     float v = texelFetch(X, rbase + colidx[t]).r;
@@ -111,7 +114,8 @@ void main() {
                             wv[i] = texelFetch(Wt, widx(min(oc0 + i, pc.OC - 1), ic, tap)).r;
                     }
                     [[unroll]] for (int i = 0; i < TMMAX; i++) if (i < TM)
-                        [[unroll]] for (int j = 0; j < TN; j++) acc[i][j] = fma(wv[i], xr[j + kx], acc[i][j]);
+                        [[unroll]] for (int j = 0; j < TNMAX; j++) if (j < TN)
+                            acc[i][j] = fma(wv[i], xr[j + kx], acc[i][j]);
                 }
             }
         }
@@ -123,8 +127,8 @@ void main() {
         if (oc >= pc.OC) break;
         float bv = pc.bias != 0 ? texelFetch(Bias, pc.boff + oc).r : 0.0;
         int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy) * pc.Wo + ox0;
-        [[unroll]] for (int j = 0; j < TN; j++) {
-            if (ox0 + j < pc.Wo) {
+        [[unroll]] for (int j = 0; j < TNMAX; j++) {
+            if (j < TN && ox0 + j < pc.Wo) {
                 float v = acc[i][j] + bv;
                 if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
                 y[obase + j] = v;

@@ -1,5 +1,6 @@
 /* ctest: the static graph on a small network that uses every graph op (conv
- * with/without bias, linear, instance norm, AdaIN, activations, pool,
+ * with/without bias, linear, instance norm and AdaIN fused with their
+ * activation, activations, pool,
  * upsample, HPF, concat with a zero slot, slice, mean, axpby, randn, L1, BCE,
  * detach, a tensor used several times): Vulkan vs the CPU reference for loss
  * values and every parameter gradient, central differences of the reference
@@ -54,7 +55,7 @@ static vkm_graph *build_graph(net *n, int backward, int train, int detach) {
 #define P(i) vkm_g_store(g, n->params[i])
     vkm_t x = vkm_g_store(g, n->x_in), tgt = vkm_g_store(g, n->target);
     vkm_t h = vkm_g_conv2d(g, x, P(0), P(1), 1);                  /* [B,C,9,7] */
-    vkm_t hn = vkm_g_act(g, vkm_g_instnorm(g, h, P(2), P(3)), 0.2f);
+    vkm_t hn = vkm_g_instnorm_act(g, h, P(2), P(3), 0.2f);   /* fused IN + LReLU */
     vkm_t d = vkm_g_avgpool2(g, hn);                               /* [B,C,4,3] */
     vkm_t u = vkm_g_upsample2(g, d);                               /* [B,C,8,6] */
     vkm_t parts[3] = {u, 0, 0};
@@ -62,7 +63,7 @@ static vkm_graph *build_graph(net *n, int backward, int train, int detach) {
     vkm_t c2 = vkm_g_conv2d(g, cat, P(4), 0, 0);                   /* 1x1, no bias */
     vkm_t z = vkm_g_randn(g, vkm_shp(B, S, 1, 1), n->seeds, 0, 0);
     vkm_t gb = vkm_g_linear(g, z, P(5), P(6));
-    vkm_t a = vkm_g_act(g, vkm_g_adain(g, c2, gb), 0.0f);
+    vkm_t a = vkm_g_adain_act(g, c2, gb, 0.0f);                  /* fused AdaIN + ReLU */
     vkm_t hp = vkm_g_hpf(g, vkm_g_avgpool2(g, vkm_g_upsample2(g, a)), 0.5f);
     vkm_t r = vkm_g_axpby(g, a, hp, 0.70710678f, 0.70710678f);
     vkm_t m2[2] = {r, detach ? vkm_g_detach(g, a) : vkm_g_act(g, a, 0.2f)};

@@ -294,16 +294,32 @@ void conf_row_reduce(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r) {
     }
 }
 
+/* Random segments of [0, n) (multiples of 4) with step indices 0..3 or -1
+ * (untouched); case 0 is one whole segment. */
+static void adam_segments(conf_rng *rng, int c, vkm_adam_p *p) {
+    int most = (int)((p->n + 3) / 4);
+    if (most > VKM_ADAM_MAXSEG) most = VKM_ADAM_MAXSEG;
+    p->nseg = c == 0 ? 1 : c == 5 ? most : conf_int(rng, 1, most);
+    uint32_t blocks = (uint32_t)((p->n + 3) / 4); /* choose nseg distinct block starts, 0 first */
+    p->seg_start[0] = 0;
+    for (int k = 1; k < p->nseg; k++) {
+        uint32_t lo = p->seg_start[k - 1] / 4 + 1, hi = blocks - (uint32_t)(p->nseg - k);
+        p->seg_start[k] = 4 * (uint32_t)conf_int(rng, (int)lo, (int)(lo + (hi - lo) / 2));
+    }
+    for (int k = 0; k < p->nseg; k++) p->seg_step[k] = conf_int(rng, k ? -1 : 0, 3);
+}
+
 /* Adam: one recorded sequence replayed for several steps, the host writing
  * t into the step buffer before each submit (as the training step does).
  * Checks param (and its update, which is tiny next to param), m and v after
- * step 1 and after the last. lr is large (0.05) so that the float rounding
- * of param (~1e-7) stays far below its update. */
+ * step 1 and after the last (untouched segments included). lr is large
+ * (0.05) so that the float rounding of param (~1e-7) stays far below its
+ * update. */
 void conf_row_adam(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r) {
-    for (int c = 0; c < 5 && !r->failed; c++, r->cases++) {
-        int n = pick_n(rng, 2 * c + 1);
-        vkm_adam_p p = {n, 0.05f, c % 2 ? 0.9f : 0.0f, 0.99f, 1e-8f, c % 3 ? 1e-4f : 1e-2f,
-                        conf_int(rng, 0, 3)};
+    for (int c = 0; c < 6 && !r->failed; c++, r->cases++) {
+        int n = c == 5 ? elem_sizes[NSIZES - 1] : pick_n(rng, 2 * c + 1);
+        vkm_adam_p p = {n, 0.05f, c % 2 ? 0.9f : 0.0f, 0.99f, 1e-8f, c % 3 ? 1e-4f : 1e-2f, 0, {0}, {0}};
+        adam_segments(rng, c, &p);
         ct t[5]; /* param, grad, m, v, steps */
         memset(t, 0, sizeof t);
         int fail = 0;
@@ -324,7 +340,7 @@ void conf_row_adam(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r) {
         }
         uint32_t steps[4] = {7, 7, 7, 7};
         for (uint32_t step = 1; !fail && step <= 4 && !r->failed; step++) {
-            steps[p.step_index] = step + (c == 4 ? 99u : 0u); /* and a later t */
+            for (uint32_t j = 0; j < 4; j++) steps[j] = step + j * (c == 4 ? 33u : 1u); /* and later t */
             memcpy(p0, t[0].h, (size_t)n * sizeof *p0);
             ref_adam(&p, steps, t[0].h, t[1].h, t[2].h, t[3].h);
             if (conf_upload_u32(ctx, &t[4].t, steps) || vkm_seq_submit(s)) {

@@ -6,7 +6,8 @@
 
 #define IG_LOCAL 64u  /* invocations per workgroup, shaders/conv_igemm.glsl */
 #define IG_TM 16      /* output channels per tile */
-#define IG_TN 16      /* pixels per tile */
+/* pixels per tile: 16, or 8 / 4 for rows that short (no empty columns) */
+static uint32_t ig_tn(int wo) { return wo <= 4 ? 4u : wo <= 8 ? 8u : 16u; }
 /* shaders/conv2d_bwd_filter.comp: reduction rows per workgroup (bounded by
  * its shared array) and output channels per tile */
 #define BF_RS 2u
@@ -49,7 +50,8 @@ static long long nw_of(const vkm_conv2d_p *p) { return (long long)p->Cout * p->C
 /* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]. */
 static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *pc, vkm_buf in,
                  vkm_buf w, vkm_buf bias, vkm_buf out, int K) {
-    pc->segs = (pc->Wo + IG_TN - 1) / IG_TN;
+    uint32_t tn = ig_tn(pc->Wo);
+    pc->segs = (int)((pc->Wo + tn - 1) / tn);
     long long nseg = (long long)pc->B * pc->Ho * pc->segs;
     /* single-channel outputs (the image's gradient): 1-channel tiles */
     uint32_t tm = pc->OC == 1 ? 1 : IG_TM;
@@ -65,11 +67,11 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[4] = {IG_LOCAL, (uint32_t)K, strategy, tm};
+    uint32_t spec[5] = {IG_LOCAL, (uint32_t)K, strategy, tm, tn};
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
     double bytes = 4.0 * ((double)pc->B * pc->IC * pc->H * pc->W + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 4, .push = pc,
+    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 5, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
                            .groups = {groups[0], groups[1], 1}, .flops = flops, .bytes = bytes,
                            .label = op};
@@ -103,7 +105,7 @@ int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_bu
 }
 
 /* Mirrors Params in shaders/conv2d_bwd_filter.comp. */
-typedef struct { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff; } bwd_filter_push;
+typedef struct { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff, bias, dboff; } bwd_filter_push;
 
 int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf dy, vkm_buf dw,
                              vkm_buf db) {
@@ -115,25 +117,29 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
     vkm_linear_p l;
     if (as_linear(p, &l)) return vkm_op_linear_bwd_weight(s, &l, x, dy, dw, db);
     /* a workgroup owns BF_TM output x 8*tc input channels (see the shader);
-     * measured on lavapipe: the biggest tile that the channels fill */
-    int tc = p->Cin <= 8 ? (p->K == 1 ? 2 : 1) : p->K == 1 ? (p->Cin >= 64 ? 8 : 4) : p->K == 3 ? 4 : 2;
+     * measured on lavapipe: the biggest tile that the channels fill (16
+     * input channels fill 2 per lane, not 4: no half-idle tiles) */
+    int tc = p->Cin <= 8 ? (p->K == 1 ? 2 : 1)
+             : p->Cin <= 16 ? 2
+             : p->K == 1 ? (p->Cin >= 64 ? 8 : 4)
+             : p->K == 3 ? 4 : 2;
     uint32_t gx = vkm_div_up((uint64_t)p->Cin, 8u * tc), gy = vkm_div_up((uint64_t)p->Cout, BF_TM);
     if (gx > 65535 || gy > 65535)
         return vkm_seq_fail(s, "%s: %d x %d channels too many for one dispatch", op, p->Cout, p->Cin);
     int Ho = vkm_conv2d_ho(p), Wo = vkm_conv2d_wo(p);
-    bwd_filter_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, Ho, Wo, p->pad, p->acc != 0, 0, 0, 0};
-    vkm_bind binds[3] = {{conv_view(s, x, &pc.xoff), VKM_READ, 1},
+    bwd_filter_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, Ho, Wo, p->pad, p->acc != 0, 0, 0, 0, p->bias != 0, 0};
+    int wacc = p->acc ? VKM_RW : VKM_WRITE;
+    vkm_bind binds[4] = {{conv_view(s, x, &pc.xoff), VKM_READ, 1},
                          {conv_view(s, dy, &pc.dyoff), VKM_READ, 1},
-                         {conv_view(s, dw, &pc.dwoff), p->acc ? VKM_RW : VKM_WRITE, 0}};
+                         {conv_view(s, dw, &pc.dwoff), wacc, 0},
+                         {conv_view(s, p->bias ? db : dw, &pc.dboff), wacc, 0}};
     uint32_t spec[4] = {BF_RS, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc};
     double flops = 2.0 * p->B * p->Cout * (double)Ho * Wo * p->Cin * p->K * p->K;
     double bytes = 4.0 * ((double)nx_of(p) + (double)ny_of(p) + (double)nw_of(p) * (p->acc ? 2 : 1));
     vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 4,
-                           .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 3,
+                           .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 4,
                            .groups = {gx, gy, 1}, .flops = flops, .bytes = bytes, .label = op};
-    int rc = vkm_dispatch(s, &d);
-    if (rc || !p->bias) return rc;
-    return vkm_op_conv2d_bwd_bias(s, p, dy, db);
+    return vkm_dispatch(s, &d);
 }
 
 /* Mirrors Params in shaders/conv2d_bwd_bias.comp. */

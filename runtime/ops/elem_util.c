@@ -67,7 +67,8 @@ int vkm_elem_run(vkm_seq *s, const elem_launch *L) {
         vkm_dispatch_info d = {
             .shader = L->shader, .spec = spec, .nspec = L->nspec + 1,
             .push = push, .push_size = L->push_size, .binds = binds, .nbind = nb,
-            .groups = {vkm_elem_groups((count + 3) / 4), 1, 1},
+            .groups = {vkm_elem_groups(((count + 3) / 4 + (L->per_inv > 1 ? L->per_inv : 1) - 1) /
+                                       (L->per_inv > 1 ? L->per_inv : 1)), 1, 1},
             .flops = L->flops * (double)count, .bytes = L->bytes * (double)count,
             .label = L->label};
         int rc = vkm_dispatch(s, &d);

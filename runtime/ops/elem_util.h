@@ -32,6 +32,7 @@ typedef struct {
     const uint32_t *spec; /* specialization constants 1.. (0 is the workgroup size) */
     int nspec;
     double flops, bytes; /* per element */
+    int per_inv;         /* vec4 items per invocation the shader loops over (0: 1) */
 } elem_launch;
 
 int vkm_elem_run(vkm_seq *s, const elem_launch *L);

@@ -12,8 +12,8 @@
 int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_buf b, vkm_buf y);
 /* dx[B,Cin,H,W] (+)= the input gradient for dy[B,Cout,Ho,Wo]. */
 int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx);
-/* dw (+)= the filter gradient; when p->bias also db (+)= sum of dy (a second
- * dispatch, conv2d_bwd_bias). */
+/* dw (+)= the filter gradient; when p->bias also db (+)= sum of dy (the same
+ * dispatch). */
 int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf dy, vkm_buf dw,
                              vkm_buf db);
 /* db[Cout] (+)= sum of dy over batch and pixels. */

@@ -43,8 +43,9 @@ int vkm_op_bce_bwd(vkm_seq *s, const vkm_loss_p *p, vkm_buf x, vkm_buf g, vkm_bu
 /* out[r] (+)= sum (or mean) of x[r*n .. r*n+n), deterministic. */
 int vkm_op_reduce(vkm_seq *s, const vkm_reduce_p *p, vkm_buf x, vkm_buf out);
 
-/* Fused Adam step on param, m, v (all n floats) with gradient grad;
- * t = steps[p->step_index] (uint32 buffer). */
+/* Fused Adam step on param, m, v (all n floats) with gradient grad, one
+ * dispatch for all of p's segments (several tensors side by side); segment
+ * k's t = steps[p->seg_step[k]] (uint32 buffer). */
 int vkm_op_adam(vkm_seq *s, const vkm_adam_p *p, vkm_buf param, vkm_buf grad, vkm_buf m,
                 vkm_buf v, vkm_buf steps);
 

@@ -89,8 +89,19 @@ typedef struct { int rows; int64_t n; int mean; int acc; } vkm_reduce_p;
 /* Fused Adam with coupled L2 weight decay and bias correction:
  *   g' = g + wd * p;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
  *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
- * t = steps[step_index] (uint32, written by the host before submit; t >= 1). */
-typedef struct { int64_t n; float lr, beta1, beta2, eps, wd; int step_index; } vkm_adam_p;
+ * over n elements cut into nseg segments (several parameter tensors lying
+ * side by side in one dispatch): segment k is [seg_start[k], seg_start[k+1])
+ * (the last ends at n), seg_start[0] = 0, starts ascending multiples of 4;
+ * its t = steps[seg_step[k]] (uint32, written by the host before submit;
+ * t >= 1), and seg_step[k] = -1 leaves the segment untouched (a parameter
+ * without a gradient this step). One tensor: nseg 1, seg_step[0] its index. */
+#define VKM_ADAM_MAXSEG 12
+typedef struct {
+    int64_t n; float lr, beta1, beta2, eps, wd;
+    int nseg;
+    uint32_t seg_start[VKM_ADAM_MAXSEG];
+    int32_t seg_step[VKM_ADAM_MAXSEG];
+} vkm_adam_p;
 
 /* EMA: e = decay * e + (1 - decay) * p. */
 typedef struct { int64_t n; float decay; } vkm_ema_p;

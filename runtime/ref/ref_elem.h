@@ -20,7 +20,7 @@ void ref_l1loss_bwd(const vkm_loss_p *p, const double *x, const double *y, const
 void ref_bce(const vkm_loss_p *p, const double *x, double *out);
 void ref_bce_bwd(const vkm_loss_p *p, const double *x, const double *g, double *dx);
 void ref_reduce(const vkm_reduce_p *p, const double *x, double *out);
-/* Updates param, m, v in place with t = steps[p->step_index]. */
+/* Updates param, m, v in place, segment k with t = steps[p->seg_step[k]]. */
 void ref_adam(const vkm_adam_p *p, const uint32_t *steps, double *param, const double *grad,
               double *m, double *v);
 void ref_ema(const vkm_ema_p *p, const double *param, double *ema);
