@@ -648,6 +648,7 @@ int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n,
         g->t[t].grad_written = 0;
     }
     int nfwd = g->nn;
+    g->bwd_first = nfwd;
     for (int i = 0; i < nfwd; i++) {
         vkm_node *nd = &g->nodes[i];
         if (!nd->forward) continue;
@@ -823,22 +824,17 @@ int vkm_g_host_sync(vkm_graph *g, int sync_id) {
     }
     memcpy(ids, g->grad_params, (size_t)k * sizeof *ids);
     qsort_r(ids, (size_t)k, sizeof *ids, by_grad_off, g->st);
-    /* merge neighbours: the alignment padding between two parameters'
-     * gradients is zeroed with them, so a run may span it */
+    /* one range per parameter: the executor groups them (graph_sync.c) */
     int first = g->nsync_runs;
     for (int i = 0; i < k; i++) {
         const vkm_store_entry *e = &g->st->e[ids[i]];
-        int64_t lo = e->grad_off, hi = e->grad_off + e->numel;
-        int64_t a = VKM_GRAPH_ALIGN / 4;
-        if (g->nsync_runs > first && (g->sync_runs[g->nsync_runs - 1][1] + a - 1) / a * a >= lo)
-            g->sync_runs[g->nsync_runs - 1][1] = hi;
-        else
-            g->sync_runs[g->nsync_runs][0] = lo, g->sync_runs[g->nsync_runs++][1] = hi;
+        g->sync_runs[g->nsync_runs][0] = e->grad_off, g->sync_runs[g->nsync_runs++][1] = e->grad_off + e->numel;
     }
     free(ids);
     vkm_node *n = new_node(g, N_HOST_SYNC, 0);
     if (!n) return -1;
     n->p.sync.id = sync_id, n->p.sync.first = first, n->p.sync.count = g->nsync_runs - first;
+    n->p.sync.bwd_first = g->bwd_first;
     return 0;
 }
 

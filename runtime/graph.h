@@ -101,11 +101,12 @@ int vkm_g_backward(vkm_graph *g, const vkm_t *losses, const int *w_index, int n,
  * vkm_g_backward: steps_store is a U32 store tensor indexed by parameter id. */
 int vkm_g_adam(vkm_graph *g, float beta1, float beta2, float eps, float wd, int steps_store);
 /* A host synchronisation point for the gradients of the last vkm_g_backward
- * (put it between that backward and its vkm_g_adam): on replay, the device
- * work before it completes, then the exec's sync callback (see
- * vkm_graph_exec_on_sync) sees those gradients as contiguous float spans and
- * may rewrite them in place, e.g. all-reduce them across processes; then the
- * rest runs. The CPU reference skips it. sync_id is passed to the callback. */
+ * (put it between that backward and its vkm_g_adam): on replay, the exec's
+ * sync callbacks (see vkm_graph_exec_on_sync) see those gradients as float
+ * spans and may rewrite them in place, e.g. all-reduce them across
+ * processes, before the rest runs. Spans whose gradients are final early in
+ * the backward are handed out there, while the device goes on with the rest
+ * of the backward. The CPU reference skips it. sync_id is passed on. */
 int vkm_g_host_sync(vkm_graph *g, int sync_id);
 /* EMA of every parameter with ema set: ema = decay ema + (1 - decay) p. */
 int vkm_g_ema(vkm_graph *g, float decay);
@@ -145,14 +146,27 @@ void vkm_store_init_host(const vkm_store *st, int id, uint64_t seed, float *out)
 typedef struct vkm_graph_exec vkm_graph_exec;
 int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out);
 int vkm_graph_exec_run(vkm_graph_exec *e);
-/* The gradient spans of one host sync point, in ascending store order:
- * mapped device memory on unified-memory devices, else a host copy staged
- * down before and written back after the callback. */
+/* Gradient spans of a host sync point: mapped device memory on
+ * unified-memory devices, else a host copy staged down when the part starts
+ * and written back after finish. */
 typedef struct { float *data; int64_t n; } vkm_span;
-typedef int (*vkm_grad_sync_fn)(void *user, int sync_id, const vkm_span *spans, int nspans);
-/* Sets the callback of the exec's host sync points (none set: they only
- * split the submit). A non-zero return fails vkm_graph_exec_run. */
-void vkm_graph_exec_on_sync(vkm_graph_exec *e, vkm_grad_sync_fn fn, void *user);
+/* The callbacks of the exec's host sync points, on each replay and for each
+ * point: start once per part of its gradients as soon as they are final (the
+ * device then goes on with the rest of the backward: start should only
+ * begin the work, e.g. a non-blocking all-reduce), poll now and then while
+ * the host waits for the device, finish at the point itself (the device
+ * waits: complete whatever start began; the spans of every part must hold
+ * their final values on return). The spans stay valid and untouched by the
+ * device from their start to finish. Non-zero fails vkm_graph_exec_run. */
+typedef struct {
+    int (*start)(void *user, int sync_id, const vkm_span *spans, int nspans);
+    int (*poll)(void *user);     /* may be NULL */
+    int (*finish)(void *user, int sync_id);
+} vkm_grad_sync_ops;
+/* Sets the callbacks (copied; none set: the points only split the submit). */
+void vkm_graph_exec_on_sync(vkm_graph_exec *e, const vkm_grad_sync_ops *ops, void *user);
+/* Submit splits of the host sync points' parts (for reports and tests). */
+int vkm_graph_exec_sync_parts(const vkm_graph_exec *e);
 vkm_seq *vkm_graph_exec_seq(vkm_graph_exec *e);
 void vkm_graph_exec_free(vkm_graph_exec *e);
 

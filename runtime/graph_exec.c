@@ -8,24 +8,10 @@
 #include "runtime/internal.h"
 #include "runtime/ops.h"
 
-/* One host sync point: its id and gradient-region runs (copied from the
- * graph, which may be freed before the exec). */
-typedef struct {
-    vkm_graph_exec *e;
-    int id, nruns;
-    int64_t (*runs)[2];
-    vkm_span *spans;
-} sync_point;
-
 struct vkm_graph_exec {
     vkm_seq *seq;
     vkm_store_dev *sd;
-    sync_point *points;
-    int npoints;
-    vkm_grad_sync_fn fn;
-    void *user;
-    float *stage;          /* host copy of a sync point's gradients (devices without unified memory) */
-    int64_t stage_n;
+    vkm_sync_set *sync;    /* the host sync points (graph_sync.c) */
 };
 
 typedef struct {
@@ -105,50 +91,6 @@ static int run_node(vkm_seq *s, const exec_env *x, const vkm_node *n) {
 #undef O
 }
 
-/* The replay's host call at a sync point: hand the callback the gradient
- * spans, mapped in place or staged through host memory. */
-static int sync_hook(void *user) {
-    sync_point *p = user;
-    vkm_graph_exec *e = p->e;
-    if (!e->fn || !p->nruns) return 0;
-    vkm_ctx *ctx = vkm_store_dev_ctx(e->sd);
-    vkm_buf grads = vkm_store_dev_grads(e->sd);
-    int64_t lo = p->runs[0][0], hi = p->runs[p->nruns - 1][1];
-    float *base = grads.map ? (float *)grads.map + lo : NULL;
-    if (!base) { /* one read of the runs' hull (the gaps are zeroed gradients) */
-        if (hi - lo > e->stage_n) {
-            float *ns = realloc(e->stage, (size_t)(hi - lo) * sizeof *ns);
-            if (!ns) return vkm_fail(ctx, "host sync point %d: out of host memory", p->id);
-            e->stage = ns, e->stage_n = hi - lo;
-        }
-        base = e->stage;
-        if (vkm_read(ctx, grads, (uint64_t)lo * 4, base, (uint64_t)(hi - lo) * 4)) return -1;
-    }
-    for (int i = 0; i < p->nruns; i++) p->spans[i] = (vkm_span){base + (p->runs[i][0] - lo), p->runs[i][1] - p->runs[i][0]};
-    if (e->fn(e->user, p->id, p->spans, p->nruns)) return vkm_fail(ctx, "host sync point %d: the gradient callback failed", p->id);
-    if (base == e->stage && vkm_write(ctx, grads, (uint64_t)lo * 4, base, (uint64_t)(hi - lo) * 4)) return -1;
-    return 0;
-}
-
-static int add_sync_point(vkm_graph_exec *e, const vkm_graph *g, const vkm_node *n) {
-    vkm_ctx *ctx = vkm_store_dev_ctx(e->sd);
-    if (!e->points) { /* sized once: the array must not move once the sequence holds pointers into it */
-        int k = 0;
-        for (int i = 0; i < g->nn; i++) k += g->nodes[i].op == N_HOST_SYNC;
-        e->points = calloc((size_t)k, sizeof *e->points);
-        if (!e->points) return vkm_fail(ctx, "out of host memory");
-    }
-    sync_point *p = &e->points[e->npoints++];
-    p->e = e;
-    p->id = n->p.sync.id;
-    p->nruns = n->p.sync.count;
-    p->runs = malloc((size_t)(p->nruns ? p->nruns : 1) * sizeof *p->runs);
-    p->spans = malloc((size_t)(p->nruns ? p->nruns : 1) * sizeof *p->spans);
-    if (!p->runs || !p->spans) return vkm_fail(ctx, "out of host memory");
-    memcpy(p->runs, g->sync_runs + n->p.sync.first, (size_t)p->nruns * sizeof *p->runs);
-    return vkm_seq_host_call(e->seq, sync_hook, p);
-}
-
 int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out) {
     *out = NULL;
     if (vkm_graph_plan(g, VKM_GRAPH_ALIGN)) return -1;
@@ -161,8 +103,15 @@ int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, 
         free(e);
         return -1;
     }
+    e->sync = vkm_sync_plan(g, sd);
+    if (!e->sync) {
+        vkm_fail(vkm_store_dev_ctx(sd), "out of host memory");
+        vkm_graph_exec_free(e);
+        return -1;
+    }
     for (int i = 0; i < g->nn; i++)
-        if (g->nodes[i].op == N_HOST_SYNC ? add_sync_point(e, g, &g->nodes[i]) : run_node(e->seq, &x, &g->nodes[i])) {
+        if ((g->nodes[i].op != N_HOST_SYNC && run_node(e->seq, &x, &g->nodes[i])) ||
+            vkm_sync_record_after(e->sync, e->seq, i)) {
             vkm_graph_exec_free(e);
             return -1;
         }
@@ -175,20 +124,15 @@ int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, 
 }
 
 int vkm_graph_exec_run(vkm_graph_exec *e) { return vkm_seq_submit(e->seq); }
-void vkm_graph_exec_on_sync(vkm_graph_exec *e, vkm_grad_sync_fn fn, void *user) {
-    e->fn = fn;
-    e->user = user;
+void vkm_graph_exec_on_sync(vkm_graph_exec *e, const vkm_grad_sync_ops *ops, void *user) {
+    vkm_sync_set_ops(e->sync, ops, user);
 }
+int vkm_graph_exec_sync_parts(const vkm_graph_exec *e) { return vkm_sync_part_count(e->sync); }
 vkm_seq *vkm_graph_exec_seq(vkm_graph_exec *e) { return e->seq; }
 
 void vkm_graph_exec_free(vkm_graph_exec *e) {
     if (!e) return;
     vkm_seq_destroy(e->seq);
-    for (int i = 0; i < e->npoints; i++) {
-        free(e->points[i].runs);
-        free(e->points[i].spans);
-    }
-    free(e->points);
-    free(e->stage);
+    vkm_sync_free(e->sync);
     free(e);
 }

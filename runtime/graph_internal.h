@@ -44,7 +44,9 @@ typedef struct {
         vkm_ema_p ema;
         vkm_randn_p rn;
         struct { int64_t n; float value; } fill;
-        struct { int id, first, count; } sync; /* runs [first, first+count) of vkm_graph.sync_runs */
+        /* ranges [first, first+count) of vkm_graph.sync_runs; the backward
+         * that computes them starts at node bwd_first */
+        struct { int id, first, count, bwd_first; } sync;
     } p;
     vkm_t in[VKM_NODE_IN];
     vkm_t out[VKM_NODE_OUT];
@@ -87,8 +89,9 @@ struct vkm_graph {
     int nupdated;
     int *grad_params; /* params that got a gradient in the last backward */
     int ngrad_params;
-    int64_t (*sync_runs)[2]; /* gradient-region element ranges [lo, hi) of the host sync points */
+    int64_t (*sync_runs)[2]; /* per parameter, by offset: the gradient-region ranges [lo, hi) of the host sync points */
     int nsync_runs;
+    int bwd_first;    /* first node of the last backward */
     char err[256];
 };
 
@@ -103,6 +106,18 @@ static inline vkm_t vkm_g_root(const vkm_graph *g, vkm_t t) {
 }
 /* Element offset of a store tensor's copy `what` within its device region. */
 int64_t vkm_store_elem_offset(const vkm_store *st, int id, int what);
+
+/* Host sync points of a recorded graph (graph_sync.c): each point's
+ * gradients are split into parts by the backward node after which they are
+ * final; a part's exchange starts there, while the device goes on. */
+typedef struct vkm_sync_set vkm_sync_set;
+vkm_sync_set *vkm_sync_plan(const vkm_graph *g, vkm_store_dev *sd);
+/* Records the host calls due after node i (part starts; at a host sync
+ * node, its last part and the wait for all). */
+int vkm_sync_record_after(vkm_sync_set *s, vkm_seq *seq, int i);
+void vkm_sync_set_ops(vkm_sync_set *s, const vkm_grad_sync_ops *ops, void *user);
+int vkm_sync_part_count(const vkm_sync_set *s);
+void vkm_sync_free(vkm_sync_set *s);
 
 /* store.c internals used by the executors */
 vkm_buf vkm_store_dev_buf(const vkm_store_dev *sd, int id, int what);

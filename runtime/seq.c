@@ -2,7 +2,7 @@
  * descriptors pushed (KHR_push_descriptor) or allocated once per sequence,
  * compute->compute barriers inserted from tracked read/write ranges (RAW,
  * WAR, WAW), long sequences split over several submits, host calls between
- * submits, optional timestamps. */
+ * submits, host polling while a replay waits, optional timestamps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,8 @@ struct vkm_seq {
     int ntimings, captimings;
     hook_rec *hooks;           /* host calls, in order, each after a command buffer */
     int nhooks, caphooks;
+    vkm_seq_hook wait_fn;      /* called while waiting for the device */
+    void *wait_user;
 };
 
 static int grow(vkm_ctx *ctx, void **p, int *cap, int need, size_t elem) {
@@ -280,6 +282,24 @@ int vkm_seq_end(vkm_seq *s) {
     return 0;
 }
 
+void vkm_seq_on_wait(vkm_seq *s, vkm_seq_hook fn, void *user) {
+    s->wait_fn = fn;
+    s->wait_user = user;
+}
+
+static int wait_fence(vkm_seq *s) {
+    vkm_ctx *ctx = s->ctx;
+    for (;;) {
+        uint64_t t = s->wait_fn ? (uint64_t)VKM_SEQ_WAIT_POLL_US * 1000 : UINT64_MAX;
+        VkResult r = vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, t);
+        if (r != VK_TIMEOUT) return vkm_check(ctx, r, "vkWaitForFences");
+        if (s->wait_fn(s->wait_user)) {
+            if (!ctx->err[0]) vkm_fail(ctx, "host work while waiting for the device failed");
+            return -1;
+        }
+    }
+}
+
 int vkm_seq_submit(vkm_seq *s) {
     vkm_ctx *ctx = s->ctx;
     if (ctx->lost) return -1;
@@ -295,7 +315,7 @@ int vkm_seq_submit(vkm_seq *s) {
             return -1;
         seg = last;
         if (!last) continue;
-        if (vkm_check(ctx, vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences")) return -1;
+        if (wait_fence(s)) return -1;
         for (; h < s->nhooks && s->hooks[h].after_cb == i; h++)
             if (s->hooks[h].fn(s->hooks[h].user)) {
                 if (!ctx->err[0]) vkm_fail(ctx, "a host call between submits failed");

@@ -125,6 +125,11 @@ int vkm_seq_submit_count(const vkm_seq *s);
 typedef int (*vkm_seq_hook)(void *user);
 int vkm_seq_host_call(vkm_seq *s, vkm_seq_hook fn, void *user);
 int vkm_seq_host_call_count(const vkm_seq *s);
+/* While a replay waits for the device, fn(user) is called about every
+ * VKM_SEQ_WAIT_POLL_US microseconds (host work that must keep moving, e.g.
+ * a non-blocking exchange); NULL: plain waits. Non-zero fails the replay. */
+#define VKM_SEQ_WAIT_POLL_US 500
+void vkm_seq_on_wait(vkm_seq *s, vkm_seq_hook fn, void *user);
 /* Work per submit before a split (defaults: 2e10 flops, 4096 dispatches). */
 void vkm_set_submit_budget(vkm_ctx *ctx, double flops, int dispatches);
 

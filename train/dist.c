@@ -28,6 +28,13 @@ static int launched(void) {
 }
 
 #ifdef VKMIST_HAVE_MPI
+/* The buckets in flight: one request and one span (to scale) each. */
+struct mist_dist_pending {
+    MPI_Request *req;
+    vkm_span *span;
+    int n, cap, failed;
+};
+
 int mist_dist_built(char *lib, size_t liblen) {
     char v[MPI_MAX_LIBRARY_VERSION_STRING];
     int n = 0;
@@ -61,10 +68,21 @@ int mist_dist_init(mist_dist *d, char *err, size_t errlen) {
     MPI_Comm_rank(node, &d->local_rank);
     MPI_Comm_size(node, &d->local_size);
     MPI_Comm_free(&node);
+    d->pending = calloc(1, sizeof *d->pending);
+    if (!d->pending) {
+        snprintf(err, errlen, "out of host memory");
+        return -1;
+    }
     return 0;
 }
 
 void mist_dist_finalize(mist_dist *d) {
+    if (d->pending) {
+        free(d->pending->req);
+        free(d->pending->span);
+        free(d->pending);
+        d->pending = NULL;
+    }
     if (d->active) MPI_Finalize();
     d->active = 0;
 }
@@ -76,26 +94,52 @@ void mist_dist_abort(const mist_dist *d, const char *msg) {
     exit(1);
 }
 
-int mist_dist_allreduce_mean(const mist_dist *d, const vkm_span *spans, int n) {
+int mist_dist_allreduce_start(const mist_dist *d, const vkm_span *spans, int n) {
     if (d->size <= 1) return 0;
-    int64_t nb = 0, be = d->bucket_elems > 0 ? d->bucket_elems : BUCKET_ELEMS;
-    for (int i = 0; i < n; i++) nb += (spans[i].n + be - 1) / be;
-    MPI_Request *req = malloc((size_t)(nb ? nb : 1) * sizeof *req);
-    if (!req) return -1;
-    int64_t k = 0;
-    int rc = MPI_SUCCESS;
-    for (int i = 0; i < n && rc == MPI_SUCCESS; i++)
-        for (int64_t off = 0; off < spans[i].n && rc == MPI_SUCCESS; off += be) {
-            int count = (int)(spans[i].n - off < be ? spans[i].n - off : be);
-            rc = MPI_Iallreduce(MPI_IN_PLACE, spans[i].data + off, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req[k++]);
-        }
-    int wrc = MPI_Waitall((int)k, req, MPI_STATUSES_IGNORE);
-    free(req);
-    if (rc != MPI_SUCCESS || wrc != MPI_SUCCESS) return -1;
-    float inv = 1.0f / (float)d->size;
+    struct mist_dist_pending *p = d->pending;
+    int64_t be = d->bucket_elems > 0 ? d->bucket_elems : BUCKET_ELEMS;
     for (int i = 0; i < n; i++)
-        for (int64_t j = 0; j < spans[i].n; j++) spans[i].data[j] *= inv;
+        for (int64_t off = 0; off < spans[i].n; off += be) {
+            if (p->n == p->cap) {
+                int c = p->cap ? 2 * p->cap : 64;
+                MPI_Request *r = realloc(p->req, (size_t)c * sizeof *r);
+                if (r) p->req = r;
+                vkm_span *s = realloc(p->span, (size_t)c * sizeof *s);
+                if (s) p->span = s;
+                if (!r || !s) return p->failed = -1;
+                p->cap = c;
+            }
+            int count = (int)(spans[i].n - off < be ? spans[i].n - off : be);
+            p->span[p->n] = (vkm_span){spans[i].data + off, count};
+            if (MPI_Iallreduce(MPI_IN_PLACE, spans[i].data + off, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                               &p->req[p->n]) != MPI_SUCCESS)
+                return p->failed = -1;
+            p->n++;
+        }
     return 0;
+}
+
+int mist_dist_progress(const mist_dist *d) {
+    if (d->size <= 1 || !d->pending->n) return 0;
+    int done = 0;
+    return MPI_Testall(d->pending->n, d->pending->req, &done, MPI_STATUSES_IGNORE) == MPI_SUCCESS ? 0 : -1;
+}
+
+int mist_dist_allreduce_finish(const mist_dist *d) {
+    if (d->size <= 1) return 0;
+    struct mist_dist_pending *p = d->pending;
+    int rc = MPI_Waitall(p->n, p->req, MPI_STATUSES_IGNORE) == MPI_SUCCESS && !p->failed ? 0 : -1;
+    float inv = 1.0f / (float)d->size;
+    for (int i = 0; i < p->n && !rc; i++)
+        for (int64_t j = 0; j < p->span[i].n; j++) p->span[i].data[j] *= inv;
+    p->n = 0;
+    p->failed = 0;
+    return rc;
+}
+
+int mist_dist_allreduce_mean(const mist_dist *d, const vkm_span *spans, int n) {
+    int rc = mist_dist_allreduce_start(d, spans, n);
+    return mist_dist_allreduce_finish(d) || rc ? -1 : 0;
 }
 
 int mist_dist_bcast(const mist_dist *d, void *buf, size_t bytes, int root) {
@@ -144,6 +188,21 @@ void mist_dist_abort(const mist_dist *d, const char *msg) {
 
 int mist_dist_allreduce_mean(const mist_dist *d, const vkm_span *spans, int n) {
     (void)d, (void)spans, (void)n;
+    return 0;
+}
+
+int mist_dist_allreduce_start(const mist_dist *d, const vkm_span *spans, int n) {
+    (void)d, (void)spans, (void)n;
+    return 0;
+}
+
+int mist_dist_progress(const mist_dist *d) {
+    (void)d;
+    return 0;
+}
+
+int mist_dist_allreduce_finish(const mist_dist *d) {
+    (void)d;
     return 0;
 }
 

@@ -14,6 +14,7 @@ typedef struct {
     int local_rank, local_size; /* on this node */
     int active;              /* MPI was initialised here (finalize it) */
     int64_t bucket_elems;    /* all-reduce granularity (floats) */
+    struct mist_dist_pending *pending; /* exchanges started and not finished */
 } mist_dist;
 
 /* 1 when vkmist was built with MPI; lib gets the MPI library's version. */
@@ -31,6 +32,15 @@ void mist_dist_abort(const mist_dist *d, const char *msg) __attribute__((noretur
 /* In place: every span becomes the mean over the ranks (sum / size),
  * exchanged in buckets of bucket_elems floats, all in flight at once. */
 int mist_dist_allreduce_mean(const mist_dist *d, const vkm_span *spans, int n);
+/* The same in steps, so that the exchange overlaps other work: start puts
+ * the spans' buckets in flight (non-blocking; the spans must stay valid and
+ * unwritten until finish), progress lets them advance (call it now and then
+ * meanwhile), finish waits for every span started since the last finish and
+ * turns the sums into means. Every rank starts the same spans in the same
+ * order. */
+int mist_dist_allreduce_start(const mist_dist *d, const vkm_span *spans, int n);
+int mist_dist_progress(const mist_dist *d);
+int mist_dist_allreduce_finish(const mist_dist *d);
 /* Rank root's bytes to every rank. */
 int mist_dist_bcast(const mist_dist *d, void *buf, size_t bytes, int root);
 int mist_dist_barrier(const mist_dist *d);

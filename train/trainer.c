@@ -270,11 +270,23 @@ static int rank_device(const trainer *T, char *err, size_t errlen) {
     return same[T->dist->local_rank % ns];
 }
 
-/* The gradient callback of the step's host sync points: the mean over ranks. */
-static int grad_sync(void *user, int sync_id, const vkm_span *spans, int n) {
+/* The gradient callbacks of the step's host sync points: the mean over
+ * ranks, started part by part as the backward finishes them. */
+static int grad_start(void *user, int sync_id, const vkm_span *spans, int n) {
     (void)sync_id;
     const trainer *T = user;
-    return mist_dist_allreduce_mean(T->dist, spans, n);
+    return mist_dist_allreduce_start(T->dist, spans, n);
+}
+
+static int grad_poll(void *user) {
+    const trainer *T = user;
+    return mist_dist_progress(T->dist);
+}
+
+static int grad_finish(void *user, int sync_id) {
+    (void)sync_id;
+    const trainer *T = user;
+    return mist_dist_allreduce_finish(T->dist);
 }
 
 /* Every rank starts from the lead's state (fresh or resumed): iteration,
@@ -467,7 +479,8 @@ static int iterate(trainer *T, long it, int *target, float losses[MIST_NLOSS], c
                   vkm_store_write(T->sd, ids->adam_steps, 0, T->adam_steps);
     if (!rc && !T->exec[t][p]) {
         rc = vkm_graph_record(T->step[t][p].g, T->sd, T->arena, 0, &T->exec[t][p]);
-        if (!rc && T->net.grad_sync) vkm_graph_exec_on_sync(T->exec[t][p], grad_sync, T);
+        static const vkm_grad_sync_ops ops = {grad_start, grad_poll, grad_finish};
+        if (!rc && T->net.grad_sync) vkm_graph_exec_on_sync(T->exec[t][p], &ops, T);
     }
     if (!rc) rc = vkm_graph_exec_run(T->exec[t][p]);
     if (!rc) rc = vkm_store_read(T->sd, ids->losses, 0, losses);
