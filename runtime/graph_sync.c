@@ -214,7 +214,7 @@ static int part_start(void *user) {
     vkm_sync_set *s = p->set;
     if (!s->has_ops || !q->n) return 0;
     vkm_ctx *ctx = vkm_store_dev_ctx(s->sd);
-    vkm_buf grads = vkm_store_dev_grads(s->sd);
+    vkm_buf grads = vkm_store_dev_region(s->sd, W_GRAD);
     float *base = grads.map ? (float *)grads.map + p->lo : NULL;
     if (!base) {
         if (p->hi - p->lo > s->stage_n) {
@@ -247,7 +247,7 @@ static int point_finish(void *user) {
     vkm_ctx *ctx = vkm_store_dev_ctx(s->sd);
     s->pending = 0;
     if (s->ops.finish(s->user, p->id)) return vkm_fail(ctx, "host sync point %d: the gradient callback failed", p->id);
-    vkm_buf grads = vkm_store_dev_grads(s->sd);
+    vkm_buf grads = vkm_store_dev_region(s->sd, W_GRAD);
     if (grads.map) return 0;
     for (int c = 0; c < p->nchunks; c++) {
         const int64_t *ch = p->chunks[c];
