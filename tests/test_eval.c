@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "io/phantom.h"
 #include "io/split.h"
 #include "tests/testutil.h"
 #include "train/trainer.h"
@@ -55,14 +54,7 @@ int main(void) {
     char err[2048], data[700], run[700], ckpt[800];
     tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", T);
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 5;
-    po.quiet = 1;
-    po.nx = po.ny = 64;
-    po.nz = 24;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 5, 64, 24, err, sizeof err) == 0, "phantom: %s", err);
     snprintf(run, sizeof run, "%s/run", T);
     mist_trainer_opts to = mist_trainer_defaults();
     to.data_dir = data;

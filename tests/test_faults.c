@@ -26,7 +26,6 @@
 #include <linux/capability.h>
 #include "io/discover.h"
 #include "io/nifti_write.h"
-#include "io/phantom.h"
 #include "io/volume.h"
 #include "tests/testutil.h"
 #include "train/checkpoint.h"
@@ -509,14 +508,7 @@ int main(void) {
     tu_private_cache();
     char err[1024];
     snprintf(data, sizeof data, "%s/phantom", T);
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 4;
-    po.quiet = 1;
-    po.nx = po.ny = 64;
-    po.nz = 24;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 4, 64, 24, err, sizeof err) == 0, "phantom: %s", err);
     io_caselist cl;
     TU_CHECK(io_discover(data, &cl, err, sizeof err) == 0 && cl.n == 4, "discover: %s", err);
     if (tu_failures) return tu_finish("test_faults");

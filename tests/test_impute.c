@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "io/discover.h"
-#include "io/phantom.h"
 #include "io/preprocess.h"
 #include "io/volume.h"
 #include "tests/testutil.h"
@@ -389,20 +388,10 @@ int main(void) {
     char err[2048], data[700], run[700];
     tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", T);
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 4;
-    po.quiet = 1;
-    po.nx = po.ny = 64;
-    po.nz = 24;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 4, 64, 24, err, sizeof err) == 0, "phantom: %s", err);
     char data48[700];
     snprintf(data48, sizeof data48, "%s/phantom48", T);
-    po.out = data48;
-    po.cases = 1;
-    po.nx = po.ny = 48;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom 48: %s", err);
+    TU_CHECK(tu_phantom(data48, 1, 48, 24, err, sizeof err) == 0, "phantom 48: %s", err);
 
     snprintf(run, sizeof run, "%s/run", T);
     mist_trainer_opts to = mist_trainer_defaults();

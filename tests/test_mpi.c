@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "io/phantom.h"
 #include "tests/testutil.h"
 #include "train/checkpoint.h"
 #include "train/dist.h"
@@ -212,14 +211,7 @@ int main(void) {
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
     snprintf(data, sizeof data, "%s/phantom", tu_tmpdir());
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 4;
-    po.quiet = 1;
-    po.nx = po.ny = 96;
-    po.nz = 40;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 4, 96, 40, err, sizeof err) == 0, "phantom: %s", err);
 
     const char *mpi2 = "mpirun --oversubscribe --bind-to none -np 2";
     char one[700], two[700], mixed[700];

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "io/phantom.h"
 #include "tests/testutil.h"
 #include "train/trainer.h"
 
@@ -65,14 +64,7 @@ int main(void) {
     long iters = env ? atol(env) : 300;
     if (iters < 200) iters = 200;
     snprintf(data, sizeof data, "%s/phantom", tu_tmpdir());
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 4;
-    po.quiet = 1;
-    po.nx = po.ny = 64;
-    po.nz = 24;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 4, 64, 24, err, sizeof err) == 0, "phantom: %s", err);
     snprintf(run, sizeof run, "%s/run", tu_tmpdir());
 
     static samples s;

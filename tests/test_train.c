@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "io/phantom.h"
 #include "tests/testutil.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -57,14 +56,7 @@ int main(void) {
     char err[2048];
     tu_private_cache();
     snprintf(data, sizeof data, "%s/phantom", tu_tmpdir());
-    io_phantom_opts po;
-    io_phantom_default_opts(&po);
-    po.out = data;
-    po.cases = 4;
-    po.quiet = 1;
-    po.nx = po.ny = 96;
-    po.nz = 40;
-    TU_CHECK(io_phantom_write(&po, err, sizeof err) == 0, "phantom: %s", err);
+    TU_CHECK(tu_phantom(data, 4, 96, 40, err, sizeof err) == 0, "phantom: %s", err);
 
     /* 6 uninterrupted vs 3 + resume + 3 */
     char a[700], b[700];

@@ -1,4 +1,5 @@
 /* Shared test helpers (see testutil.h). */
+#include "io/phantom.h"
 #include "tests/testutil.h"
 #include <math.h>
 #include <stdio.h>
@@ -83,4 +84,15 @@ double tu_gradcheck(tu_loss_fn loss, void *user, double *x, const double *grad, 
         if (e > worst) worst = e;
     }
     return worst;
+}
+
+int tu_phantom(const char *dir, int cases, int size, int nz, char *err, size_t errlen) {
+    io_phantom_opts po;
+    io_phantom_default_opts(&po);
+    po.out = dir;
+    po.cases = cases;
+    po.quiet = 1;
+    po.nx = po.ny = size;
+    po.nz = nz;
+    return io_phantom_write(&po, err, errlen);
 }

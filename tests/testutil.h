@@ -25,6 +25,10 @@ int tu_run_cli(const char *args, char *out, size_t outlen);
  * dir, but keeps Mesa's shader cache where it was: recompiling every
  * pipeline in each process costs minutes. */
 void tu_private_cache(void);
+/* Writes a quiet phantom data set of `cases` cases, size x size x nz voxels,
+ * into dir (the small data sets the training-side tests share); returns 0
+ * or -1 with the reason in err. */
+int tu_phantom(const char *dir, int cases, int size, int nz, char *err, size_t errlen);
 
 /* Central-difference check of an analytic gradient: loss(x) is a scalar
  * function of x[n]; grad[n] its claimed gradient. Checks `samples` random
