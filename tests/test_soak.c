@@ -7,8 +7,8 @@
  *   device bytes: exactly constant (the pool is deterministic);
  *   host RSS: the least-squares slope below 1 KiB per iteration and the last
  *   sample within 4 MiB of the first (allocator noise, not a leak).
- * VKMIST_SOAK_ITERS sets the length (default 300 to keep the suite short on
- * lavapipe; RELIABILITY.md gives the 2,000-iteration figure). Under ASan the
+ * VKMIST_SOAK_ITERS sets the length: tools/test.sh runs the full 2,000; the
+ * default, 300, keeps a plain ctest (and the ASan pass) short on lavapipe. Under ASan the
  * quarantine grows RSS by design, so only the device check applies there
  * (LeakSanitizer covers host leaks). */
 #include <stdint.h>
