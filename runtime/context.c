@@ -223,6 +223,10 @@ static void fill_info(VkPhysicalDevice pd, vkm_device_info *info) {
     snprintf(info->driver, sizeof info->driver, "%.120s %.120s", dp.driverName, dp.driverInfo);
     info->type = p2.properties.deviceType;
     info->subgroup_size = sg.subgroupSize;
+    /* shaders use basic and ballot (conv/GEMM broadcast) and arithmetic (norm sums) */
+    const VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT |
+                                        VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    info->subgroup_ops_ok = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) && (sg.supportedOperations & need) == need;
     info->vendor_id = p2.properties.vendorID;
     info->device_id = p2.properties.deviceID;
     info->driver_version = p2.properties.driverVersion;
@@ -373,6 +377,9 @@ int vkm_ctx_create(const vkm_opts *opts, vkm_ctx **out, char *err, size_t errlen
         if (ctx->props.apiVersion < VK_API_VERSION_1_2)
             rc = vkm_fail(ctx, "device '%s' supports only Vulkan %u.%u; vkmist needs 1.2", ctx->info.name,
                           VK_API_VERSION_MAJOR(ctx->props.apiVersion), VK_API_VERSION_MINOR(ctx->props.apiVersion));
+        else if (!ctx->info.subgroup_ops_ok)
+            rc = vkm_fail(ctx, "device '%s' lacks the subgroup operations vkmist's compute shaders use "
+                          "(basic, ballot and arithmetic in compute shaders)", ctx->info.name);
     }
     if (!rc) {
         VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};

@@ -25,6 +25,7 @@ typedef struct {
     VkPhysicalDeviceType type;
     uint64_t device_local_bytes;
     uint32_t subgroup_size;
+    int subgroup_ops_ok;      /* compute shaders have the subgroup operations the shaders use */
     uint32_t vendor_id, device_id, driver_version;
     int push_descriptors;     /* VK_KHR_push_descriptor available */
     int unified;              /* every memory type is host visible (map, never stage) */

@@ -32,18 +32,22 @@ layout(push_constant) uniform Push {
     float eps, slope;
 } pc;
 
-shared vec2 red[WG];
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
 
-// Sum of v over the workgroup, returned to every invocation.
+shared vec2 red[WG];  // one slot per subgroup is used
+
+// Sum of v over the workgroup, returned to every invocation. Subgroups sum
+// in registers; only a workgroup of several subgroups meets in shared memory
+// (two barriers instead of a log2(WG)-step tree: lavapipe pays for every
+// barrier, and with WG = its subgroup size there is none).
 vec2 wg_sum2(vec2 v) {
-    uint lid = gl_LocalInvocationID.x;
-    red[lid] = v;
+    vec2 s = subgroupAdd(v);
+    if (gl_NumSubgroups == 1) return s;
+    if (subgroupElect()) red[gl_SubgroupID] = s;
     barrier();
-    for (uint s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
-        barrier();
-    }
-    vec2 r = red[0];
+    vec2 r = vec2(0.0);
+    for (uint i = 0; i < gl_NumSubgroups; i++) r += red[i];
     barrier();  // red is reused by the next call
     return r;
 }

@@ -4,7 +4,7 @@
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
-#define IG_LOCAL 64u  /* invocations per workgroup, shaders/conv_igemm.glsl */
+#define IG_LOCAL 64u  /* invocations per workgroup (at most), shaders/conv_igemm.glsl */
 #define IG_TM 16      /* output channels per tile */
 /* pixels per tile: 16, or 8 / 4 for rows that short (no empty columns) */
 static uint32_t ig_tn(int wo) { return wo <= 4 ? 4u : wo <= 8 ? 8u : 16u; }
@@ -58,16 +58,16 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
     long long ntiles = nseg * ((pc->OC + tm - 1) / tm);
     if (ntiles > CONV_MAX_ELEMS) return vkm_seq_fail(s, "%s: output too large", op);
     pc->nseg = (int)nseg, pc->ntiles = (int)ntiles;
-    uint32_t groups[3];
-    if (conv_grid(s, op, ntiles, IG_LOCAL, groups)) return -1;
+    uint32_t groups[3], local = conv_local(s, ntiles, IG_LOCAL);
+    if (conv_grid(s, op, ntiles, local, groups)) return -1;
     /* the broadcast needs one channel block per workgroup */
-    uint32_t strategy = nseg % IG_LOCAL == 0 && tm == IG_TM ? conv_strategy(s, 0) : 0;
+    uint32_t strategy = nseg % local == 0 && tm == IG_TM ? conv_strategy(s, 0) : 0;
     vkm_bind binds[4] = {
         {conv_view(s, in, &pc->xoff), VKM_READ, 1},
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[5] = {IG_LOCAL, (uint32_t)K, strategy, tm, tn};
+    uint32_t spec[5] = {local, (uint32_t)K, strategy, tm, tn};
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
     double bytes = 4.0 * ((double)pc->B * pc->IC * pc->H * pc->W + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));

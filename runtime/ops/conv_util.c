@@ -1,6 +1,7 @@
 /* Shared helpers of the conv-family launchers (see conv_util.h). */
 #include "runtime/ops/conv_util.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 int conv_check_buf(vkm_seq *s, const char *op, const char *what, vkm_buf b, long long floats) {
     if (floats < 1 || floats > CONV_MAX_ELEMS)
@@ -20,6 +21,18 @@ vkm_buf conv_view(vkm_seq *s, vkm_buf b, int *eoff) {
     if (b.map) b.map -= d;
     *eoff = (int)(d / 4);
     return b;
+}
+
+uint32_t conv_local(vkm_seq *s, long long items, uint32_t max_local) {
+    const vkm_device_info *dev = vkm_device(vkm_seq_ctx(s));
+    if (dev->type != VK_PHYSICAL_DEVICE_TYPE_CPU) return max_local;
+    /* lavapipe starts one thread per online CPU (LP_NUM_THREADS overrides) */
+    const char *env = getenv("LP_NUM_THREADS");
+    long threads = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1) threads = 1;
+    uint32_t min_local = dev->subgroup_size > 8 ? dev->subgroup_size : 8, local = max_local;
+    while (local / 2 >= min_local && (items + local - 1) / local < 2 * threads) local /= 2;
+    return local;
 }
 
 int conv_grid(vkm_seq *s, const char *op, long long items, uint32_t local, uint32_t groups[3]) {

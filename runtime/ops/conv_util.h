@@ -17,6 +17,11 @@ vkm_buf conv_view(vkm_seq *s, vkm_buf b, int *eoff);
  * groups of the workgroup; exact8: subgroups of exactly 8). A shared-memory
  * variant for GPUs would be 2. */
 uint32_t conv_strategy(vkm_seq *s, int exact8);
+/* Workgroup size for `items` invocations: max_local, except on a CPU device
+ * (lavapipe), where each workgroup runs whole on one thread: there it shrinks
+ * (to the subgroup size at the least) until every thread gets two workgroups,
+ * so the small deep-level convolutions don't leave cores idle. */
+uint32_t conv_local(vkm_seq *s, long long items, uint32_t max_local);
 /* A 2-D grid of `local`-invocation workgroups covering `items` invocations
  * (the shaders flatten it back); fails on grids past 65535 x 65535. */
 int conv_grid(vkm_seq *s, const char *op, long long items, uint32_t local, uint32_t groups[3]);

@@ -4,7 +4,7 @@
 #include "runtime/ops/conv_util.h"
 #include "runtime/ref/ref_conv.h"
 
-#define GEMM_LOCAL 64u  /* invocations per workgroup, shaders/gemm.comp */
+#define GEMM_LOCAL 64u  /* invocations per workgroup (at most), shaders/gemm.comp */
 #define GEMM_TM 16      /* tile rows, shaders/gemm.comp */
 #define GEMM_TN 16      /* tile columns */
 
@@ -26,17 +26,17 @@ static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, v
         return -1;
     long long nseg = (p->N + GEMM_TN - 1) / GEMM_TN;
     long long ntiles = nseg * ((p->M + GEMM_TM - 1) / GEMM_TM);
-    uint32_t groups[3];
-    if (conv_grid(s, op, ntiles, GEMM_LOCAL, groups)) return -1;
+    uint32_t groups[3], local = conv_local(s, ntiles, GEMM_LOCAL);
+    if (conv_grid(s, op, ntiles, local, groups)) return -1;
     gemm_push pc = {p->M, p->N, p->K, p->ta != 0, p->tb != 0, p->bias != 0, p->acc != 0, p->alpha,
                     0, 0, 0, 0, (int)nseg, (int)ntiles};
     /* the broadcast needs one row block per workgroup */
-    uint32_t strategy = nseg % GEMM_LOCAL == 0 ? conv_strategy(s, 0) : 0;
+    uint32_t strategy = nseg % local == 0 ? conv_strategy(s, 0) : 0;
     vkm_bind binds[4] = {{conv_view(s, a, &pc.aoff), VKM_READ, 1},
                          {conv_view(s, b, &pc.boff), VKM_READ, 1},
                          {conv_view(s, p->bias ? bias : a, &pc.biasoff), VKM_READ, 1},
                          {conv_view(s, c, &pc.coff), p->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[2] = {GEMM_LOCAL, strategy};
+    uint32_t spec[2] = {local, strategy};
     double mn = (double)p->M * p->N;
     vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 2, .push = &pc,
                            .push_size = sizeof pc, .binds = binds, .nbind = 4,
