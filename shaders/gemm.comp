@@ -25,11 +25,13 @@ layout(push_constant) uniform Params {
     float alpha;
     int aoff, boff, biasoff, coff;   // float offsets of the operands in their bindings
     int nseg, ntiles;   // TN-wide column segments; nseg * row blocks
+    int rowsum, rsoff;
 } pc;
 layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer Bm;
 layout(binding = 2) uniform samplerBuffer Bias;
 layout(binding = 3) buffer Out { float c[]; };
+layout(binding = 4) buffer RowSum { float rs[]; };
 
 void main() {
     // one flat index over (row block, column segment): full workgroups for narrow outputs
@@ -58,6 +60,10 @@ void main() {
 
     int ka[(TM + 7) / 8];
     [[unroll]] for (int h = 0; h < (TM + 7) / 8; h++) ka[h] = pc.aoff + min(m0 + h * 8 + lane, pc.M - 1) * am;
+    // the first column segment's lanes also sum their rows of op(A)
+    bool sums = pc.rowsum != 0 && n0 == 0;
+    float rsum[TM];
+    [[unroll]] for (int i = 0; i < TM; i++) rsum[i] = 0.0;
     int kb = 0;
     for (int k = 0; k < pc.K; k++, kb += bk) {
         float av[TM], bv[TN];
@@ -68,6 +74,7 @@ void main() {
         } else {
             [[unroll]] for (int i = 0; i < TM; i++) av[i] = texelFetch(A, aoff[i] + k * ak).r;
         }
+        if (sums) [[unroll]] for (int i = 0; i < TM; i++) rsum[i] += av[i];
         [[unroll]] for (int j = 0; j < TN; j++) bv[j] = texelFetch(Bm, boff[j] + kb).r;
         [[unroll]] for (int i = 0; i < TM; i++)
             [[unroll]] for (int j = 0; j < TN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
@@ -76,6 +83,10 @@ void main() {
     [[unroll]] for (int i = 0; i < TM; i++) {
         int m = m0 + i;
         if (m >= pc.M) break;
+        if (sums) {
+            int o = pc.rsoff + m;
+            rs[o] = pc.acc != 0 ? rs[o] + rsum[i] : rsum[i];
+        }
         [[unroll]] for (int j = 0; j < TN; j++) {
             int n = n0 + j;
             if (n < pc.N) {

@@ -12,42 +12,46 @@
 typedef struct {
     int M, N, K, ta, tb, bias, acc;
     float alpha;
-    int aoff, boff, biasoff, coff, nseg, ntiles;
+    int aoff, boff, biasoff, coff, nseg, ntiles, rowsum, rsoff;
 } gemm_push;
 
+/* rs: when it has a buffer, also rs[M] (+)= the row sums of op(A) */
 static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, vkm_buf b,
-                   vkm_buf bias, vkm_buf c) {
+                   vkm_buf bias, vkm_buf c, vkm_buf rs) {
     if (p->M < 1 || p->N < 1 || p->K < 1)
         return vkm_seq_fail(s, "%s: bad shape M=%d N=%d K=%d", op, p->M, p->N, p->K);
     if (conv_check_buf(s, op, "A", a, (long long)p->M * p->K) ||
         conv_check_buf(s, op, "B", b, (long long)p->K * p->N) ||
         conv_check_buf(s, op, "C", c, (long long)p->M * p->N) ||
-        (p->bias && conv_check_buf(s, op, "bias", bias, p->N)))
+        (p->bias && conv_check_buf(s, op, "bias", bias, p->N)) ||
+        (rs.buffer && conv_check_buf(s, op, "row sums", rs, p->M)))
         return -1;
     long long nseg = (p->N + GEMM_TN - 1) / GEMM_TN;
     long long ntiles = nseg * ((p->M + GEMM_TM - 1) / GEMM_TM);
     uint32_t groups[3], local = conv_local(s, ntiles, GEMM_LOCAL);
     if (conv_grid(s, op, ntiles, local, groups)) return -1;
     gemm_push pc = {p->M, p->N, p->K, p->ta != 0, p->tb != 0, p->bias != 0, p->acc != 0, p->alpha,
-                    0, 0, 0, 0, (int)nseg, (int)ntiles};
+                    0, 0, 0, 0, (int)nseg, (int)ntiles, rs.buffer != VK_NULL_HANDLE, 0};
     /* the broadcast needs one row block per workgroup */
     uint32_t strategy = nseg % local == 0 ? conv_strategy(s, 0) : 0;
-    vkm_bind binds[4] = {{conv_view(s, a, &pc.aoff), VKM_READ, 1},
+    int cacc = p->acc ? VKM_RW : VKM_WRITE;
+    vkm_bind binds[5] = {{conv_view(s, a, &pc.aoff), VKM_READ, 1},
                          {conv_view(s, b, &pc.boff), VKM_READ, 1},
                          {conv_view(s, p->bias ? bias : a, &pc.biasoff), VKM_READ, 1},
-                         {conv_view(s, c, &pc.coff), p->acc ? VKM_RW : VKM_WRITE, 0}};
+                         {conv_view(s, c, &pc.coff), cacc, 0},
+                         {conv_view(s, rs.buffer ? rs : c, &pc.rsoff), cacc, 0}};
     uint32_t spec[2] = {local, strategy};
     double mn = (double)p->M * p->N;
     vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 2, .push = &pc,
-                           .push_size = sizeof pc, .binds = binds, .nbind = 4,
-                           .groups = {groups[0], groups[1], 1}, .flops = 2.0 * mn * p->K,
+                           .push_size = sizeof pc, .binds = binds, .nbind = 5,
+                           .groups = {groups[0], groups[1], 1}, .flops = 2.0 * mn * p->K + (rs.buffer ? (double)p->M * p->K : 0),
                            .bytes = 4.0 * ((double)p->M * p->K + (double)p->K * p->N + mn * (p->acc ? 2 : 1)),
                            .label = op};
     return vkm_dispatch(s, &d);
 }
 
 int vkm_op_gemm(vkm_seq *s, const vkm_gemm_p *p, vkm_buf a, vkm_buf b, vkm_buf bias, vkm_buf c) {
-    return gemm_as(s, "gemm", p, a, b, bias, c);
+    return gemm_as(s, "gemm", p, a, b, bias, c, (vkm_buf){0});
 }
 
 static int linear_check(vkm_seq *s, const char *op, const vkm_linear_p *p) {
@@ -59,21 +63,19 @@ static int linear_check(vkm_seq *s, const char *op, const vkm_linear_p *p) {
 int vkm_op_linear(vkm_seq *s, const vkm_linear_p *p, vkm_buf x, vkm_buf w, vkm_buf b, vkm_buf y) {
     if (linear_check(s, "linear", p)) return -1;
     vkm_gemm_p g = vkm_linear_fwd_gemm(p);
-    return gemm_as(s, "linear", &g, x, w, b, y);
+    return gemm_as(s, "linear", &g, x, w, b, y, (vkm_buf){0});
 }
 
 int vkm_op_linear_bwd_data(vkm_seq *s, const vkm_linear_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
     if (linear_check(s, "linear_bwd_data", p)) return -1;
     vkm_gemm_p g = vkm_linear_bwd_data_gemm(p);
-    return gemm_as(s, "linear_bwd_data", &g, dy, w, w, dx);
+    return gemm_as(s, "linear_bwd_data", &g, dy, w, w, dx, (vkm_buf){0});
 }
 
 int vkm_op_linear_bwd_weight(vkm_seq *s, const vkm_linear_p *p, vkm_buf x, vkm_buf dy, vkm_buf dw,
                              vkm_buf db) {
     if (linear_check(s, "linear_bwd_weight", p)) return -1;
     vkm_gemm_p g = vkm_linear_bwd_weight_gemm(p);
-    int rc = gemm_as(s, "linear_bwd_weight", &g, dy, x, dy, dw);
-    if (rc || !p->bias) return rc;
-    vkm_conv2d_p c = vkm_linear_bias_conv(p);
-    return vkm_op_conv2d_bwd_bias(s, &c, dy, db);
+    /* db = the row sums of op(A) = dy^T, in the same dispatch */
+    return gemm_as(s, "linear_bwd_weight", &g, dy, x, dy, dw, p->bias ? db : (vkm_buf){0});
 }
