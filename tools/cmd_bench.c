@@ -104,15 +104,20 @@ static void free_bufs(vkm_ctx *ctx, bench_op *o) {
         if (o->buf[i].buffer) vkm_free(ctx, &o->buf[i]);
 }
 
-static int bench_convs(vkm_ctx *ctx, int iters) {
+/* shapes: the table to run (nshapes rows); own: the user's --conv shapes
+ * (no per-pass totals, which weight the small config's encoder/decoder) */
+static int bench_convs(vkm_ctx *ctx, int iters, const bench_conv *shapes, int nshapes, int own) {
     static const char *pass_name[3] = {"forward", "bwd_data", "bwd_filter"};
     double tot_flops[3] = {0}, tot_sec[3] = {0};
-    printf("conv2d 3x3, pad 1, batch %d: the content encoder + decoder shapes of config small\n",
-           BENCH_BATCH);
+    if (own)
+        printf("conv2d 3x3, pad 1, batch %d: the shapes given with --conv\n", BENCH_BATCH);
+    else
+        printf("conv2d 3x3, pad 1, batch %d: the content encoder + decoder shapes of config small\n",
+               BENCH_BATCH);
     printf("%-20s %5s %9s %12s %12s %12s\n", "shape (cin->cout@res)", "count", "MFLOP", "fwd GFLOP/s",
            "bwd_data", "bwd_filter");
-    for (int c = 0; c < NCONV; c++) {
-        const bench_conv *sc = &small_convs[c];
+    for (int c = 0; c < nshapes; c++) {
+        const bench_conv *sc = &shapes[c];
         bench_op o;
         memset(&o, 0, sizeof o);
         o.conv = (vkm_conv2d_p){BENCH_BATCH, sc->cin, sc->res, sc->res, sc->cout, 3, 1, 1, 0};
@@ -138,6 +143,7 @@ static int bench_convs(vkm_ctx *ctx, int iters) {
         printf("%-20s %5d %9.1f %12.1f %12.1f %12.1f\n", shape, sc->count, flops * 1e-6, gf[0], gf[1], gf[2]);
         fflush(stdout);
     }
+    if (own) return 0;
     printf("%-20s %5s %9.1f %12.1f %12.1f %12.1f\n", "total (per pass)", "", tot_flops[0] * 1e-6,
            tot_flops[0] / tot_sec[0] * 1e-9, tot_flops[1] / tot_sec[1] * 1e-9,
            tot_flops[2] / tot_sec[2] * 1e-9);
@@ -190,14 +196,17 @@ static void load_note(void) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: vkmist bench ops [--device N] [--iters N]\n\n"
+    fprintf(f, "usage: vkmist bench ops [--device N] [--iters N] [--conv CIN,COUT,RES ...]\n\n"
            "Measures kernel throughput on the device: conv2d forward, backward-data and\n"
            "backward-filter GFLOP/s at every 3x3 shape of the `small` config's content\n"
            "encoder and decoder at batch 2 (FLOPs = 2*B*Cout*Ho*Wo*Cin*9; the total row\n"
            "weights each shape by how often one pass runs it), a 1024^3 GEMM, and the\n"
            "GB/s of an elementwise axpby. Each figure is the median of --iters timed\n"
            "submits (default 5) of a pre-recorded sequence repeating the dispatch,\n"
-           "after a warm-up submit.\n");
+           "after a warm-up submit.\n\n"
+           "  --conv CIN,COUT,RES  time only this 3x3 conv shape (batch 2, RES x RES), in all three\n"
+           "                       passes; repeat for several (e.g. the deep levels of config tiny:\n"
+           "                       --conv 128,128,8 --conv 128,128,4)\n");
 }
 
 /* `vkmist bench train --config NAME [--batch B] [--iters N] [--device N] [--profile]` */
@@ -241,13 +250,28 @@ int cmd_bench(int argc, char **argv) {
         return 2;
     }
     cli_args a = cli_begin("bench ops", argc - 1, argv + 1);
-    int device = -1, iters = 5;
+    int device = -1, iters = 5, nown = 0;
+    bench_conv own[16];
     while (cli_more(&a)) {
         const char *v;
         if (cli_flag(&a, "--help") || cli_flag(&a, "-h")) {
             usage(stdout);
             return 0;
         } else if ((v = cli_value(&a, "--device"))) device = (int)cli_long(&a, "--device", v, 0, 1000);
+        else if ((v = cli_value(&a, "--conv"))) {
+            bench_conv c = {0, 0, 0, 1};
+            char end = 0;
+            if (nown == 16) {
+                fprintf(stderr, "vkmist bench ops: at most 16 --conv shapes\n");
+                return 2;
+            }
+            if (sscanf(v, "%d,%d,%d%c", &c.cin, &c.cout, &c.res, &end) != 3 || c.cin < 1 || c.cin > 4096 ||
+                c.cout < 1 || c.cout > 4096 || c.res < 1 || c.res > 1024) {
+                fprintf(stderr, "vkmist bench ops: --conv wants CIN,COUT,RES (1-4096, 1-4096, 1-1024), got '%s'\n", v);
+                return 2;
+            }
+            own[nown++] = c;
+        }
         else if ((v = cli_value(&a, "--iters"))) iters = (int)cli_long(&a, "--iters", v, 1, 64);
         else if (!a.bad) cli_unknown(&a);
     }
@@ -256,7 +280,8 @@ int cmd_bench(int argc, char **argv) {
     if (!ctx) return 1;
     printf("vkmist bench ops on %s (%s), median of %d\n\n", vkm_device(ctx)->name,
            vkm_device(ctx)->driver, iters);
-    int rc = bench_convs(ctx, iters) || bench_gemm(ctx, iters) || bench_axpby(ctx, iters);
+    int rc = nown ? bench_convs(ctx, iters, own, nown, 1)
+                  : bench_convs(ctx, iters, small_convs, NCONV, 0) || bench_gemm(ctx, iters) || bench_axpby(ctx, iters);
     if (!rc && vkm_device(ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU) load_note();
     vkm_ctx_destroy(ctx);
     return rc ? 1 : 0;
