@@ -23,15 +23,15 @@ void main() {
     uint base = pl * pc.HW, b = pl / pc.C, c = pl % pc.C;
     float inv_hw = 1.0 / float(pc.HW);
 
-    vec4 s4 = vec4(0.0);
-    for (uint j = lid; j < n; j += WG) s4 += ld_x(base, j);
+    vec4 s4 = vec4(0.0), c4 = vec4(0.0);
+    for (uint j = lid; j < n; j += WG) kahan_add(s4, c4, ld_x(base, j));
     float m0 = wg_sum2(vec2(dot(s4, vec4(1.0)), 0.0)).x * inv_hw;
 
-    vec4 d1 = vec4(0.0), d2 = vec4(0.0);
+    vec4 d1 = vec4(0.0), d2 = vec4(0.0), e1 = vec4(0.0), e2 = vec4(0.0);
     for (uint j = lid; j < n; j += WG) {
         vec4 d = (ld_x(base, j) - m0) * lane_mask();
-        d1 += d;
-        d2 += d * d;
+        kahan_add(d1, e1, d);
+        kahan_add(d2, e2, d * d);
     }
     vec2 sd = wg_sum2(vec2(dot(d1, vec4(1.0)), dot(d2, vec4(1.0))));
     float mean = m0 + sd.x * inv_hw;

@@ -24,9 +24,11 @@ layout(binding = 11) buffer DB { float dbet[]; };
 vec4 ld_x(uint base, uint j) { return VEC != 0 ? x4[base / 4 + j] : vec4(x[base + j], 0.0, 0.0, 0.0); }
 vec4 ld_dy(uint base, uint j) { return VEC != 0 ? dy4[base / 4 + j] : vec4(dy[base + j], 0.0, 0.0, 0.0); }
 
-// d = dy through the fused activation (pre-activation from xhat).
-vec4 act_grad(vec4 d, vec4 xh, float g, float sh) {
-    if (ACT != 0) d = mix(d * pc.slope, d, greaterThan(xh * g + sh, vec4(0.0)));
+// d = dy through the fused activation. The pre-activation is recomputed
+// exactly as the forward computed it ((x - mean) * (g * rstd) + beta, same
+// rounding), so the slope taken here is the one the forward output took.
+vec4 act_grad(vec4 d, vec4 xv, float mean, float a, float sh) {
+    if (ACT != 0) d = mix(d * pc.slope, d, greaterThan((xv - mean) * a + sh, vec4(0.0)));
     return d;
 }
 
@@ -48,20 +50,21 @@ void main() {
             g = norm_scale(gam[pc.goff + k]);
             if (ACT != 0) sh = bet[pc.boff + k];
         }
-        vec4 s1 = vec4(0.0), s2 = vec4(0.0);
+        float a = g * rs;
+        vec4 s1 = vec4(0.0), s2 = vec4(0.0), c1 = vec4(0.0), c2 = vec4(0.0);
         for (uint j = lid; j < n; j += WG) {
-            vec4 xh = (ld_x(base, j) - mean) * rs;
-            vec4 d = act_grad(ld_dy(base, j), xh, g, sh);
-            s1 += d;
-            s2 += d * xh;
+            vec4 xv = ld_x(base, j), xh = (xv - mean) * rs;
+            vec4 d = act_grad(ld_dy(base, j), xv, mean, a, sh);
+            kahan_add(s1, c1, d);
+            kahan_add(s2, c2, d * xh);
         }
         // sums.x = sum d, sums.y = sum d * xhat (lanes beyond the plane load 0)
         vec2 sums = wg_sum2(vec2(dot(s1, lane_mask()), dot(s2, lane_mask())));
         ptot += sums.yx;
-        float md = sums.x * inv_hw, mdx = sums.y * inv_hw, a = g * rs;
+        float md = sums.x * inv_hw, mdx = sums.y * inv_hw;
         for (uint j = lid; j < n; j += WG) {
-            vec4 xh = (ld_x(base, j) - mean) * rs;
-            vec4 d = act_grad(ld_dy(base, j), xh, g, sh);
+            vec4 xv = ld_x(base, j), xh = (xv - mean) * rs;
+            vec4 d = act_grad(ld_dy(base, j), xv, mean, a, sh);
             vec4 v = a * (d - md - xh * mdx);
             if (VEC != 0) {
                 uint i = base / 4 + j;

@@ -52,6 +52,16 @@ vec2 wg_sum2(vec2 v) {
     return r;
 }
 
+// Compensated (Kahan) running sum: with one subgroup per plane (CPU devices) a
+// lane adds a few hundred values in sequence, and plain float sums there
+// lost enough to show in the gradients (checked against float64 PyTorch).
+void kahan_add(inout vec4 sum, inout vec4 comp, vec4 v) {
+    precise vec4 y = v - comp;
+    precise vec4 t = sum + y;
+    comp = (t - sum) - y;
+    sum = t;
+}
+
 uint work_index() { return gl_WorkGroupID.y * pc.gx + gl_WorkGroupID.x; }
 uint units() { return VEC != 0 ? pc.HW / 4 : pc.HW; }
 // gamma/beta index of plane (b, c), without the binding offset.
