@@ -28,6 +28,10 @@ layout(constant_id = 2) const int STRATEGY = 0;  // 0: direct loads, 1: subgroup
 // for single-channel outputs (the image's gradient) instead of 15 idle rows.
 layout(constant_id = 3) const int TM = 16;   // TMMAX or 1
 layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
+// Output rows per tile: 1, or 2 / 4 for maps of rows of 8 / 4 pixels, so a
+// tile still holds 16 pixels and each filter tap loaded feeds as many FMAs.
+layout(constant_id = 5) const int TR = 1;
+#define TRMAX 4
 
 #define TNMAX 16
 #define KMAX 4
@@ -35,7 +39,7 @@ layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 layout(push_constant) uniform Params {
     int B, IC, H, W, OC, Ho, Wo, pad;
     int segs;     // TN-wide segments per output row
-    int nseg;     // segments of the whole output (B * Ho * segs)
+    int nseg;     // segments of the whole output (B * ceil(Ho / TR) * segs)
     int ntiles;   // nseg * output-channel blocks: the invocations with work
     int bias, acc;
     int xoff, woff, boff, yoff;   // float offsets of the operands in their bindings
@@ -68,15 +72,16 @@ void main() {
     int cob = g / pc.nseg, seg = g - cob * pc.nseg;
     int row = seg / pc.segs;
     int ox0 = (seg - row * pc.segs) * TN;
-    int b = row / pc.Ho, oy = row - b * pc.Ho;
+    int rows = (pc.Ho + TR - 1) / TR;   // row groups per image
+    int b = row / rows, oy = (row - b * rows) * TR;
     int oc0 = cob * TM;
     int lane = int(gl_SubgroupInvocationID) & 7;
     int ocl[TMMAX / 8];
     [[unroll]] for (int h = 0; h < TMMAX / 8; h++) ocl[h] = min(oc0 + h * 8 + lane, pc.OC - 1);
 
-    float acc[TMMAX][TNMAX];
+    float acc[TMMAX][TRMAX * TNMAX];   // [channel][row * TN + pixel]
     [[unroll]] for (int i = 0; i < TMMAX; i++)
-        [[unroll]] for (int j = 0; j < TNMAX; j++) acc[i][j] = 0.0;
+        [[unroll]] for (int j = 0; j < TRMAX * TNMAX; j++) acc[i][j] = 0.0;
 
     // column validity of the input row segment does not change with channel or ky
     bool colok[TNMAX + KMAX - 1];
@@ -90,15 +95,19 @@ void main() {
     int xbase = pc.xoff + b * pc.IC * plane;
     for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
         for (int ky = 0; ky < K; ky++) {
-            int iy = oy + ky - pc.pad;
-            bool rowok = iy >= 0 && iy < pc.H;
-            int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
-            float xr[TNMAX + KMAX - 1];
-            [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
-                if (t < TN + K - 1) {
-                    // unconditional fetch (clamped index) + select: no divergent branch
-                    float v = texelFetch(X, rbase + colidx[t]).r;
-                    xr[t] = (rowok && colok[t]) ? v : 0.0;
+            float xr[TRMAX][TNMAX + KMAX - 1];
+            [[unroll]] for (int r = 0; r < TRMAX; r++) {
+                if (r < TR) {
+                    int iy = oy + r + ky - pc.pad;
+                    bool rowok = iy >= 0 && iy < pc.H;
+                    int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
+                    [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
+                        if (t < TN + K - 1) {
+                            // unconditional fetch (clamped index) + select: no divergent branch
+                            float v = texelFetch(X, rbase + colidx[t]).r;
+                            xr[r][t] = (rowok && colok[t]) ? v : 0.0;
+                        }
+                    }
                 }
             }
             [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
@@ -114,8 +123,9 @@ void main() {
                             wv[i] = texelFetch(Wt, widx(min(oc0 + i, pc.OC - 1), ic, tap)).r;
                     }
                     [[unroll]] for (int i = 0; i < TMMAX; i++) if (i < TM)
-                        [[unroll]] for (int j = 0; j < TNMAX; j++) if (j < TN)
-                            acc[i][j] = fma(wv[i], xr[j + kx], acc[i][j]);
+                        [[unroll]] for (int r = 0; r < TRMAX; r++) if (r < TR)
+                            [[unroll]] for (int j = 0; j < TNMAX; j++) if (j < TN)
+                                acc[i][r * TN + j] = fma(wv[i], xr[r][j + kx], acc[i][r * TN + j]);
                 }
             }
         }
@@ -126,12 +136,15 @@ void main() {
         int oc = oc0 + i;
         if (oc >= pc.OC) break;
         float bv = pc.bias != 0 ? texelFetch(Bias, pc.boff + oc).r : 0.0;
-        int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy) * pc.Wo + ox0;
-        [[unroll]] for (int j = 0; j < TNMAX; j++) {
-            if (j < TN && ox0 + j < pc.Wo) {
-                float v = acc[i][j] + bv;
-                if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
-                y[obase + j] = v;
+        [[unroll]] for (int r = 0; r < TRMAX; r++) {
+            if (r >= TR || oy + r >= pc.Ho) break;
+            int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy + r) * pc.Wo + ox0;
+            [[unroll]] for (int j = 0; j < TNMAX; j++) {
+                if (j < TN && ox0 + j < pc.Wo) {
+                    float v = acc[i][r * TN + j] + bv;
+                    if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
+                    y[obase + j] = v;
+                }
             }
         }
     }

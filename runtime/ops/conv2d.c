@@ -8,6 +8,10 @@
 #define IG_TM 16      /* output channels per tile */
 /* pixels per tile: 16, or 8 / 4 for rows that short (no empty columns) */
 static uint32_t ig_tn(int wo) { return wo <= 4 ? 4u : wo <= 8 ? 8u : 16u; }
+/* output rows per tile: short rows stack so a tile still holds 16 pixels
+ * (each filter tap loaded then feeds as many FMAs as on wide maps; measured
+ * on lavapipe, config tiny step: conv2d 190 -> 155 ms, bwd_data 170 -> 146) */
+static uint32_t ig_tr(int wo) { return wo <= 4 ? 4u : wo <= 8 ? 2u : 1u; }
 /* shaders/conv2d_bwd_filter.comp: reduction rows per workgroup (bounded by
  * its shared array) and output channels per tile */
 #define BF_RS 2u
@@ -50,9 +54,9 @@ static long long nw_of(const vkm_conv2d_p *p) { return (long long)p->Cout * p->C
 /* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]. */
 static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *pc, vkm_buf in,
                  vkm_buf w, vkm_buf bias, vkm_buf out, int K) {
-    uint32_t tn = ig_tn(pc->Wo);
+    uint32_t tn = ig_tn(pc->Wo), tr = ig_tr(pc->Wo);
     pc->segs = (int)((pc->Wo + tn - 1) / tn);
-    long long nseg = (long long)pc->B * pc->Ho * pc->segs;
+    long long nseg = (long long)pc->B * ((pc->Ho + tr - 1) / tr) * pc->segs;
     /* single-channel outputs (the image's gradient): 1-channel tiles */
     uint32_t tm = pc->OC == 1 ? 1 : IG_TM;
     long long ntiles = nseg * ((pc->OC + tm - 1) / tm);
@@ -67,11 +71,11 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[5] = {local, (uint32_t)K, strategy, tm, tn};
+    uint32_t spec[6] = {local, (uint32_t)K, strategy, tm, tn, tr};
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
     double bytes = 4.0 * ((double)pc->B * pc->IC * pc->H * pc->W + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 5, .push = pc,
+    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 6, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
                            .groups = {groups[0], groups[1], 1}, .flops = flops, .bytes = bytes,
                            .label = op};
