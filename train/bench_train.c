@@ -63,26 +63,28 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
     memset(st, 0, sizeof st);
     memset(ex, 0, sizeof ex);
     vkm_store_dev *sd = NULL;
-    vkm_buf arena = {0};
-    arena.block = -1;
+    vkm_arena *arena = NULL;
     double *times = calloc(o->iters, sizeof *times);
     int rc = times ? mist_net_init(&n, &cfg, &to, err, errlen) : -1;
     if (!rc && vkm_store_device_init(n.st, ctx, &sd)) {
         snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_error(ctx));
         rc = -1;
     }
-    uint64_t arena_bytes = 0;
     double flops[MIST_N][MIST_NPATH];
+    vkm_graph *gs[MIST_N * MIST_NPATH];
     for (int t = 0; t < MIST_N && !rc; t++)
         for (int p = 0; p < MIST_NPATH && !rc; p++) {
             rc = mist_step_build(&st[t][p], &n, t, p, err, errlen);
             if (rc) break;
-            vkm_graph_plan(st[t][p].g, vkm_alignment(ctx));
-            vkm_graph_stats gs = vkm_graph_stats_of(st[t][p].g);
-            flops[t][p] = gs.flops;
-            if ((uint64_t)gs.arena_bytes > arena_bytes) arena_bytes = gs.arena_bytes;
+            gs[t * MIST_NPATH + p] = st[t][p].g;
+            if (vkm_graph_plan(st[t][p].g, vkm_chunk_limit(ctx))) {
+                snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_graph_error(st[t][p].g));
+                rc = -1;
+                break;
+            }
+            flops[t][p] = vkm_graph_stats_of(st[t][p].g).flops;
         }
-    if (!rc && (vkm_store_init_params(sd, 1) || vkm_alloc(ctx, arena_bytes, &arena))) {
+    if (!rc && (vkm_store_init_params(sd, 1) || vkm_arena_new(ctx, gs, MIST_N * MIST_NPATH, &arena))) {
         snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_error(ctx));
         rc = -1;
     }
@@ -127,8 +129,9 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
         fprintf(out, "  %.2f GFLOP per iteration (forward + backward), achieved %.1f GFLOP/s\n", fsum / o->iters * 1e-9,
                 fsum / o->iters / mean_t * 1e-9);
         fprintf(out, "  %d dispatches per iteration (target t1, latent path)\n", disp);
-        fprintf(out, "  device memory: %.1f MiB allocated (peak in use %.1f MiB; arena %.1f MiB)\n",
-                vkm_device_bytes(ctx) / 1048576.0, vkm_device_peak_bytes(ctx) / 1048576.0, arena_bytes / 1048576.0);
+        fprintf(out, "  device memory: %.1f MiB allocated (peak in use %.1f MiB; arena %.1f MiB in %d chunk%s)\n",
+                vkm_device_bytes(ctx) / 1048576.0, vkm_device_peak_bytes(ctx) / 1048576.0,
+                vkm_arena_bytes(arena) / 1048576.0, vkm_arena_chunks(arena), vkm_arena_chunks(arena) > 1 ? "s" : "");
     }
     if (!rc && o->profile) {
         vkm_graph_exec *pe = NULL;
@@ -169,7 +172,7 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
             vkm_graph_exec_free(ex[t][p]);
             mist_step_free(&st[t][p]);
         }
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     vkm_store_device_free(sd);
     mist_net_free(&n);
     vkm_ctx_destroy(ctx);
