@@ -9,7 +9,8 @@
  * moment, EMA copy and loss bit-identical after two replayed steps, for a
  * latent-path and a reference-path variant. Also: a chunk smaller than a tensor is a
  * clear planning error; VKMIST_ARENA_CHUNK_MB lowers the device's chunk
- * limit. Under the validation layer. */
+ * limit, also through `vkmist bench train --memory`. Under the validation
+ * layer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,13 @@ int main(void) {
     } else {
         TU_CHECK(0, "%s", err);
     }
+    /* end to end through `vkmist bench train --memory` with that override:
+     * config test's 6.5 MiB arena in 3 chunks */
+    char out[4096];
+    int st = tu_run_cli("bench train --config test --batch 2 --memory", out, sizeof out);
+    TU_CHECK(st == 0 && strstr(out, "peak in use") && strstr(out, "in 3 chunks of <= 3.0 MiB"),
+             "bench train --memory (exit %d):\n%s", st, out);
+    if (st == 0) printf("%s", out);
     mist_net_free(&n);
     return tu_finish("test_graph_chunks");
 }
