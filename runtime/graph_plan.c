@@ -72,8 +72,8 @@ int vkm_graph_plan(vkm_graph *g, uint64_t chunk_bytes) {
         g->naive_bytes += lr[nl - 1].size;
         if (chunk && lr[nl - 1].size > chunk) {
             snprintf(g->err, sizeof g->err,
-                     "plan: a %.1f MiB tensor is larger than the arena chunk (%.1f MiB, the device's largest "
-                     "allocation); try a smaller --batch or --config",
+                     "plan: a %.1f MiB tensor is larger than the arena chunk (%.1f MiB: the device's largest "
+                     "allocation or VKMIST_ARENA_CHUNK_MB); try a smaller --batch or --config",
                      lr[nl - 1].size / 1048576.0, chunk / 1048576.0);
             free(first), free(last), free(lr), free(sp);
             return -1;
