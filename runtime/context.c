@@ -77,6 +77,7 @@ const vkm_device_info *vkm_device(const vkm_ctx *ctx) { return &ctx->info; }
 const VkPhysicalDeviceLimits *vkm_limits(const vkm_ctx *ctx) { return &ctx->props.limits; }
 int vkm_validation_messages(const vkm_ctx *ctx) { return ctx->validation_msgs; }
 uint64_t vkm_alignment(const vkm_ctx *ctx) { return ctx->align; }
+uint64_t vkm_chunk_limit(const vkm_ctx *ctx) { return ctx->chunk_limit; }
 
 vkm_opts vkm_default_opts(void) {
     vkm_opts o = {-1, -1, 0, 0};
@@ -395,6 +396,11 @@ int vkm_ctx_create(const vkm_opts *opts, vkm_ctx **out, char *err, size_t errlen
         ctx->split_flops = 2.0e10;
         ctx->split_dispatches = 4096;
         ctx->mem_limit = (uint64_t)env_int("VKMIST_DEVICE_MEMORY_LIMIT_MB", 0) << 20;
+        /* 1 GiB: the least maxMemoryAllocationSize Vulkan 1.1 allows, should a driver report 0 */
+        uint64_t chunk = ctx->max_alloc ? ctx->max_alloc : 1ull << 30;
+        int chunk_mb = env_int("VKMIST_ARENA_CHUNK_MB", 0);
+        if (chunk_mb > 0 && ((uint64_t)chunk_mb << 20) < chunk) chunk = (uint64_t)chunk_mb << 20;
+        ctx->chunk_limit = chunk / 256 * 256;
         rc = make_device(ctx);
     }
     if (!rc) rc = vkm_pool_init(ctx);

@@ -1,6 +1,7 @@
 /* The static graph: model code records ops on a tape; reverse-mode autodiff
  * appends the backward ops; a liveness planner gives every transient tensor
- * an offset in one arena; the graph is then recorded once into a Vulkan
+ * an offset in one arena (device memory in chunks of at most the device's
+ * largest allocation); the graph is then recorded once into a Vulkan
  * sequence and replayed, or executed on the CPU reference. Persistent tensors
  * (parameters, their gradients, optimizer state, per-iteration inputs) live
  * in a store shared by all graphs of a model. */
@@ -119,11 +120,17 @@ int vkm_g_updated_params(const vkm_graph *g, const int **ids);
 typedef struct {
     int nodes, forward_nodes;
     double flops, forward_flops;
-    int64_t arena_bytes;   /* planned peak of transient tensors */
+    int64_t arena_bytes;   /* planned peak of transient tensors (with any padding at chunk ends) */
     int64_t naive_bytes;   /* sum of all transient tensors */
+    int64_t chunk_bytes;   /* arena chunk size planned for (0: unbounded, one chunk) */
+    int chunks;            /* chunks of the arena: ceil(arena_bytes / chunk_bytes), at least 1 */
 } vkm_graph_stats;
-/* Assigns arena offsets (liveness-based sharing); idempotent. */
-int vkm_graph_plan(vkm_graph *g, uint64_t align);
+/* Assigns arena offsets (liveness-based sharing) so that no tensor crosses a
+ * multiple of chunk_bytes (rounded down to a multiple of 256; 0: unbounded;
+ * on a device: vkm_chunk_limit). Idempotent for one chunk size; another
+ * re-plans (free execs recorded from the old plan first). Fails, with the
+ * graph's error set, when a tensor is larger than a chunk. */
+int vkm_graph_plan(vkm_graph *g, uint64_t chunk_bytes);
 vkm_graph_stats vkm_graph_stats_of(const vkm_graph *g);
 
 /* ---- executing ------------------------------------------------------------ */
@@ -141,10 +148,21 @@ int vkm_store_init_params(vkm_store_dev *sd, uint64_t seed);
 /* The initial values of parameter id for a seed (what vkm_store_init_params writes). */
 void vkm_store_init_host(const vkm_store *st, int id, uint64_t seed, float *out);
 
-/* Records g (planned) into a replayable sequence; arena: a buffer of at least
- * stats.arena_bytes (shared by graphs that never run at the same time). */
+/* The device memory of the transient tensors of graphs that never run at
+ * the same time: chunks of the graphs' planned chunk size, one allocation
+ * each, covering the largest of their arena_bytes. The graphs must be
+ * planned, all for the same chunk size; errors go to the context. */
+typedef struct vkm_arena vkm_arena;
+int vkm_arena_new(vkm_ctx *ctx, vkm_graph *const *gs, int n, vkm_arena **out);
+void vkm_arena_free(vkm_arena *a);
+int64_t vkm_arena_bytes(const vkm_arena *a);  /* the extent covered (largest arena_bytes) */
+int vkm_arena_chunks(const vkm_arena *a);
+int64_t vkm_arena_chunk_bytes(const vkm_arena *a); /* 0: one chunk */
+
+/* Records g into a replayable sequence over the arena (planned for the
+ * arena's chunk size when not planned yet). */
 typedef struct vkm_graph_exec vkm_graph_exec;
-int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out);
+int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, const vkm_arena *arena, int flags, vkm_graph_exec **out);
 int vkm_graph_exec_run(vkm_graph_exec *e);
 /* Gradient spans of a host sync point: mapped device memory on
  * unified-memory devices, else a host copy staged down when the part starts

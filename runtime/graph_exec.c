@@ -17,7 +17,7 @@ struct vkm_graph_exec {
 typedef struct {
     const vkm_graph *g;
     const vkm_store_dev *sd;
-    vkm_buf arena;
+    const vkm_arena *arena;
 } exec_env;
 
 static vkm_buf buf_of(const exec_env *x, vkm_t t) {
@@ -31,7 +31,24 @@ static vkm_buf buf_of(const exec_env *x, vkm_t t) {
     if (tr->kind == T_STORE && tr->store_id < 0) /* a span of one parameter-copy region */
         return vkm_sub(vkm_store_dev_region(x->sd, tr->store_what), (uint64_t)tr->offset * 4, bytes);
     if (tr->kind == T_STORE) return vkm_store_dev_buf(x->sd, tr->store_id, tr->store_what);
-    return vkm_sub(x->arena, (uint64_t)tr->offset, bytes);
+    vkm_buf b = none;
+    vkm_arena_span(x->arena, tr->offset, (int64_t)bytes, &b); /* checked for every tensor at recording */
+    return b;
+}
+
+/* Every planned transient tensor lies within one chunk of the arena. */
+static int arena_holds(const vkm_graph *g, const vkm_arena *a, vkm_ctx *ctx) {
+    for (vkm_t t = 1; t < g->nt; t++) {
+        const vkm_tensor *tr = &g->t[t];
+        vkm_buf b;
+        if (tr->kind != T_TRANSIENT || tr->offset < 0) continue;
+        if (vkm_arena_span(a, tr->offset, vkm_numel(tr->shape) * 4, &b))
+            return vkm_fail(ctx, "graph: a tensor at arena byte %lld (%lld bytes; planned for %lld-byte chunks) is "
+                            "outside the arena's chunks (%d, %lld bytes in all)", (long long)tr->offset,
+                            (long long)vkm_numel(tr->shape) * 4, (long long)g->chunk_bytes, vkm_arena_chunks(a),
+                            (long long)vkm_arena_bytes(a));
+    }
+    return 0;
 }
 
 /* AdaIN's beta: the second half of each packed [gamma | beta] row. */
@@ -91,21 +108,23 @@ static int run_node(vkm_seq *s, const exec_env *x, const vkm_node *n) {
 #undef O
 }
 
-int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, vkm_buf arena, int flags, vkm_graph_exec **out) {
+int vkm_graph_record(vkm_graph *g, vkm_store_dev *sd, const vkm_arena *arena, int flags, vkm_graph_exec **out) {
     *out = NULL;
-    if (vkm_graph_plan(g, VKM_GRAPH_ALIGN)) return -1;
+    vkm_ctx *ctx = vkm_store_dev_ctx(sd);
+    if (!g->planned && vkm_graph_plan(g, vkm_arena_chunk_bytes(arena)))
+        return vkm_fail(ctx, "graph: %s", vkm_graph_error(g));
+    if (arena_holds(g, arena, ctx)) return -1;
     exec_env x = {g, sd, arena};
-    if ((int64_t)arena.size < g->arena_bytes) return -1;
     vkm_graph_exec *e = calloc(1, sizeof *e);
     if (!e) return -1;
     e->sd = sd;
-    if (vkm_seq_begin(vkm_store_dev_ctx(sd), flags, &e->seq)) {
+    if (vkm_seq_begin(ctx, flags, &e->seq)) {
         free(e);
         return -1;
     }
     e->sync = vkm_sync_plan(g, sd);
     if (!e->sync) {
-        vkm_fail(vkm_store_dev_ctx(sd), "out of host memory");
+        vkm_fail(ctx, "out of host memory");
         vkm_graph_exec_free(e);
         return -1;
     }

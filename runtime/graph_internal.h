@@ -85,6 +85,7 @@ struct vkm_graph {
     int nn, capn;
     int planned;
     int64_t arena_bytes, naive_bytes;
+    int64_t chunk_bytes;  /* arena chunk size the plan keeps tensors within (0: unbounded) */
     int *updated;     /* params updated by the last vkm_g_adam */
     int nupdated;
     int *grad_params; /* params that got a gradient in the last backward */
@@ -118,6 +119,10 @@ int vkm_sync_record_after(vkm_sync_set *s, vkm_seq *seq, int i);
 void vkm_sync_set_ops(vkm_sync_set *s, const vkm_grad_sync_ops *ops, void *user);
 int vkm_sync_part_count(const vkm_sync_set *s);
 void vkm_sync_free(vkm_sync_set *s);
+
+/* The device range of arena bytes [off, off + bytes) (graph_arena.c);
+ * -1 when they are not within one chunk of the arena. */
+int vkm_arena_span(const vkm_arena *a, int64_t off, int64_t bytes, vkm_buf *out);
 
 /* store.c internals used by the executors */
 vkm_buf vkm_store_dev_buf(const vkm_store_dev *sd, int id, int what);

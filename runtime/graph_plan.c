@@ -1,6 +1,10 @@
 /* The memory planner: liveness intervals of transient tensors over the node
  * order, then greedy best-offset placement (largest first) so tensors that are
- * never alive together share arena bytes. */
+ * never alive together share arena bytes. The arena is one flat range of
+ * offsets cut into chunks of chunk_bytes (one device allocation each, since
+ * devices cap an allocation at maxMemoryAllocationSize): no tensor may
+ * straddle a chunk boundary, so one that would starts at the next chunk. */
+#include <stdio.h>
 #include <stdlib.h>
 #include "runtime/graph_internal.h"
 
@@ -20,10 +24,24 @@ static int by_lo(const void *a, const void *b) {
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-int vkm_graph_plan(vkm_graph *g, uint64_t align) {
-    (void)align; /* offsets use VKM_GRAPH_ALIGN, a multiple of every device's alignment */
+/* pos, or the start of the next chunk when [pos, pos + size) would cross into it */
+static int64_t fit(int64_t pos, int64_t size, int64_t chunk) {
+    if (chunk && pos / chunk != (pos + size - 1) / chunk) return (pos / chunk + 1) * chunk;
+    return pos;
+}
+
+int vkm_graph_plan(vkm_graph *g, uint64_t chunk_bytes) {
+    /* offsets use VKM_GRAPH_ALIGN, a multiple of every device's alignment;
+     * so does every chunk start */
+    int64_t chunk = (int64_t)(chunk_bytes / VKM_GRAPH_ALIGN * VKM_GRAPH_ALIGN);
     if (g->err[0]) return -1;
-    if (g->planned) return 0;
+    if (g->planned && g->chunk_bytes == chunk) return 0;
+    if (chunk_bytes && !chunk) {
+        snprintf(g->err, sizeof g->err, "plan: arena chunks of %llu bytes are below the %d-byte alignment",
+                 (unsigned long long)chunk_bytes, VKM_GRAPH_ALIGN);
+        return -1;
+    }
+    g->planned = 0;
     int *first = malloc(g->nt * sizeof *first), *last = malloc(g->nt * sizeof *last);
     live_rec *lr = malloc(g->nt * sizeof *lr);
     span *sp = malloc(g->nt * sizeof *sp);
@@ -52,6 +70,14 @@ int vkm_graph_plan(vkm_graph *g, uint64_t align) {
         if (first[t] < 0) continue;
         lr[nl++] = (live_rec){t, round_up(vkm_numel(g->t[t].shape) * 4), first[t], last[t]};
         g->naive_bytes += lr[nl - 1].size;
+        if (chunk && lr[nl - 1].size > chunk) {
+            snprintf(g->err, sizeof g->err,
+                     "plan: a %.1f MiB tensor is larger than the arena chunk (%.1f MiB: the device's largest "
+                     "allocation or VKMIST_ARENA_CHUNK_MB); try a smaller --batch or --config",
+                     lr[nl - 1].size / 1048576.0, chunk / 1048576.0);
+            free(first), free(last), free(lr), free(sp);
+            return -1;
+        }
     }
     qsort(lr, nl, sizeof *lr, by_size_desc);
     int64_t peak = 0;
@@ -63,24 +89,29 @@ int vkm_graph_plan(vkm_graph *g, uint64_t align) {
                 sp[ns++] = (span){lo, lo + lr[k].size};
             }
         qsort(sp, ns, sizeof *sp, by_lo);
-        /* best fit: the smallest gap that holds it, else after everything */
+        /* best fit: the smallest gap that holds it (within one chunk), else
+         * after everything */
         int64_t best = -1, best_gap = INT64_MAX, cur = 0;
         for (int k = 0; k < ns; k++) {
-            if (sp[k].lo - cur >= lr[i].size && sp[k].lo - cur < best_gap) best = cur, best_gap = sp[k].lo - cur;
+            int64_t at = fit(cur, lr[i].size, chunk);
+            if (sp[k].lo - at >= lr[i].size && sp[k].lo - cur < best_gap) best = at, best_gap = sp[k].lo - cur;
             if (sp[k].hi > cur) cur = sp[k].hi;
         }
-        if (best < 0) best = cur;
+        if (best < 0) best = fit(cur, lr[i].size, chunk);
         g->t[lr[i].t].offset = best;
         if (best + lr[i].size > peak) peak = best + lr[i].size;
     }
     g->arena_bytes = peak;
+    g->chunk_bytes = chunk;
     g->planned = 1;
     free(first), free(last), free(lr), free(sp);
     return 0;
 }
 
 vkm_graph_stats vkm_graph_stats_of(const vkm_graph *g) {
-    vkm_graph_stats s = {0, 0, 0, 0, g->arena_bytes, g->naive_bytes};
+    vkm_graph_stats s = {0, 0, 0, 0, g->arena_bytes, g->naive_bytes, g->chunk_bytes, 1};
+    if (g->chunk_bytes && g->arena_bytes > g->chunk_bytes)
+        s.chunks = (int)((g->arena_bytes + g->chunk_bytes - 1) / g->chunk_bytes);
     s.nodes = g->nn;
     for (int i = 0; i < g->nn; i++) {
         s.flops += g->nodes[i].flops;

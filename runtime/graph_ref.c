@@ -1,6 +1,7 @@
 /* The CPU reference executor: runs a planned graph node by node through
  * runtime/ref in double precision over the store's reference twin, with the
- * same arena offsets as the device (so memory sharing bugs show up too). */
+ * same arena offsets as the device (so memory sharing bugs show up too),
+ * flat: the device's chunks are consecutive ranges of these offsets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,8 @@ static int run_node(const ref_env *x, const vkm_node *n) {
 }
 
 int vkm_graph_run_ref(vkm_graph *g, vkm_store_ref *sr, char *err, size_t errlen) {
-    if (vkm_graph_plan(g, VKM_GRAPH_ALIGN)) {
+    /* any plan will do (flat offsets; chunk ends only pad): keep the device's */
+    if (!g->planned && vkm_graph_plan(g, 0)) {
         snprintf(err, errlen, "graph: %s", g->err[0] ? g->err : "planning failed");
         return -1;
     }

@@ -48,6 +48,7 @@ struct vkm_ctx {
     vkm_device_info info;
     uint64_t align;
     uint64_t max_alloc;        /* maxMemoryAllocationSize */
+    uint64_t chunk_limit;      /* max_alloc lowered by VKMIST_ARENA_CHUNK_MB, a multiple of 256 */
     uint64_t mem_limit;        /* VKMIST_DEVICE_MEMORY_LIMIT_MB (fault injection), 0 = none */
     int timestamps;            /* queue supports timestamps */
     int lost;                  /* device lost: every later call fails fast */

@@ -48,6 +48,10 @@ int vkm_list_devices(const vkm_opts *opts, vkm_device_info *info, int max, char 
 int vkm_validation_messages(const vkm_ctx *ctx);
 /* Byte alignment of every allocation (storage + texel offset alignment, >= 16). */
 uint64_t vkm_alignment(const vkm_ctx *ctx);
+/* The largest piece a big multi-part buffer (the graph arena) is cut into:
+ * the device's maxMemoryAllocationSize, lowered by VKMIST_ARENA_CHUNK_MB
+ * (to exercise the cutting), rounded down to a multiple of 256 bytes. */
+uint64_t vkm_chunk_limit(const vkm_ctx *ctx);
 
 /* ---- memory ------------------------------------------------------------- */
 /* A byte range of a device buffer. map is non-NULL when host visible. */

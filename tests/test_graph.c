@@ -129,7 +129,7 @@ int main(void) {
     build_store(&n);
     vkm_graph *g = build_graph(&n, 1, 0, 1);
     TU_CHECK(!vkm_graph_error(g)[0], "graph error: %s", vkm_graph_error(g));
-    TU_CHECK(vkm_graph_plan(g, 256) == 0, "plan");
+    TU_CHECK(vkm_graph_plan(g, 0) == 0, "plan");
     vkm_graph_stats gs = vkm_graph_stats_of(g);
     printf("graph: %d nodes (%d forward), %.0f flops, arena %lld bytes vs naive %lld\n", gs.nodes, gs.forward_nodes,
            gs.flops, (long long)gs.arena_bytes, (long long)gs.naive_bytes);
@@ -161,8 +161,8 @@ int main(void) {
     vkm_store_write(sd, n.weights, 0, w);
     uint32_t seeds[2] = {99, 77};
     vkm_store_write(sd, n.seeds, 0, seeds);
-    vkm_buf arena;
-    TU_CHECK(vkm_alloc(ctx, (uint64_t)gs.arena_bytes, &arena) == 0, "arena");
+    vkm_arena *arena = NULL;
+    TU_CHECK(vkm_arena_new(ctx, &g, 1, &arena) == 0, "arena: %s", vkm_error(ctx));
     vkm_graph_exec *e;
     TU_CHECK(vkm_graph_record(g, sd, arena, 0, &e) == 0, "record: %s", vkm_error(ctx));
     TU_CHECK(vkm_graph_exec_run(e) == 0, "run: %s", vkm_error(ctx));
@@ -222,9 +222,9 @@ int main(void) {
     /* ---- replay: one recording run N times == N fresh recordings ---- */
     vkm_graph *gt = build_graph(&n, 1, 1, 1);
     TU_CHECK(!vkm_graph_error(gt)[0], "train graph: %s", vkm_graph_error(gt));
-    vkm_graph_plan(gt, 256);
-    vkm_buf arena2;
-    TU_CHECK(vkm_alloc(ctx, (uint64_t)vkm_graph_stats_of(gt).arena_bytes, &arena2) == 0, "arena2");
+    vkm_graph_plan(gt, 0);
+    vkm_arena *arena2 = NULL;
+    TU_CHECK(vkm_arena_new(ctx, &gt, 1, &arena2) == 0, "arena2: %s", vkm_error(ctx));
     const int steps = 3;
     float *final[2] = {0, 0};
     int64_t pn = vkm_store_param_numel(n.st);
@@ -264,8 +264,8 @@ int main(void) {
     free(final[0]);
     free(final[1]);
 
-    vkm_free(ctx, &arena);
-    vkm_free(ctx, &arena2);
+    vkm_arena_free(arena);
+    vkm_arena_free(arena2);
     vkm_graph_exec_free(e);
     vkm_graph_free(g);
     vkm_graph_free(gf);

@@ -117,7 +117,7 @@ static void one_variant(vkm_ctx *ctx, mist_net *n, int target, int path) {
         TU_CHECK(0, "build t%d p%d: %s", target, path, err);
         return;
     }
-    vkm_graph_plan(s.g, 256);
+    vkm_graph_plan(s.g, vkm_chunk_limit(ctx));
     vkm_graph_stats gs = vkm_graph_stats_of(s.g);
     vkm_store_dev *sd;
     TU_CHECK(vkm_store_device_init(n->st, ctx, &sd) == 0, "store: %s", vkm_error(ctx));
@@ -127,9 +127,9 @@ static void one_variant(vkm_ctx *ctx, mist_net *n, int target, int path) {
     fill_inputs(n, sd, sr, 100 + target * 2 + path, 10);
     uint32_t *steps = calloc(vkm_store_count(n->st) + 1, 4);
     steps_advance(n, &s, steps, sd, sr);
-    vkm_buf arena;
+    vkm_arena *arena = NULL;
     vkm_graph_exec *e = NULL;
-    TU_CHECK(vkm_alloc(ctx, (uint64_t)gs.arena_bytes, &arena) == 0, "arena: %s", vkm_error(ctx));
+    TU_CHECK(vkm_arena_new(ctx, &s.g, 1, &arena) == 0, "arena: %s", vkm_error(ctx));
     TU_CHECK(vkm_graph_record(s.g, sd, arena, 0, &e) == 0, "record: %s", vkm_error(ctx));
     TU_CHECK(e && vkm_graph_exec_run(e) == 0, "run: %s", vkm_error(ctx));
     TU_CHECK(vkm_graph_run_ref(s.g, sr, err, sizeof err) == 0, "reference: %s", err);
@@ -177,7 +177,7 @@ static void one_variant(vkm_ctx *ctx, mist_net *n, int target, int path) {
            worst_g, GRAD_NMSE_LIMIT, worst_p, PARAM_LR_FRACTION, (long long)sig_elems, (long long)noise_elems);
     free(steps);
     vkm_graph_exec_free(e);
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     vkm_store_ref_free(sr);
     vkm_store_device_free(sd);
     mist_step_free(&s);
@@ -273,9 +273,9 @@ static void replay(vkm_ctx *ctx, mist_net *n) {
         TU_CHECK(0, "build: %s", err);
         return;
     }
-    vkm_graph_plan(s.g, 256);
-    vkm_buf arena;
-    TU_CHECK(vkm_alloc(ctx, (uint64_t)vkm_graph_stats_of(s.g).arena_bytes, &arena) == 0, "arena");
+    vkm_graph_plan(s.g, vkm_chunk_limit(ctx));
+    vkm_arena *arena = NULL;
+    TU_CHECK(vkm_arena_new(ctx, &s.g, 1, &arena) == 0, "arena: %s", vkm_error(ctx));
     const int N = 3;
     float *fin[2];
     int64_t total = 0;
@@ -313,7 +313,7 @@ static void replay(vkm_ctx *ctx, mist_net *n) {
            (long long)total);
     free(fin[0]);
     free(fin[1]);
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     mist_step_free(&s);
 }
 

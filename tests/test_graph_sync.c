@@ -105,17 +105,15 @@ static void run_case(const net *n, const char *what) {
         return;
     }
     vkm_graph *plain = build(n, 0), *synced = build(n, 1);
-    vkm_graph_plan(plain, vkm_alignment(ctx));
-    vkm_graph_plan(synced, vkm_alignment(ctx));
-    int64_t a0 = vkm_graph_stats_of(plain).arena_bytes, a1 = vkm_graph_stats_of(synced).arena_bytes;
+    vkm_graph_plan(plain, vkm_chunk_limit(ctx));
+    vkm_graph_plan(synced, vkm_chunk_limit(ctx));
+    vkm_graph *both[2] = {plain, synced};
     vkm_store_dev *sd = NULL;
-    vkm_buf arena;
-    memset(&arena, 0, sizeof arena);
-    arena.block = -1;
+    vkm_arena *arena = NULL;
     vkm_graph_exec *ep = NULL, *es = NULL;
     TU_CHECK(vkm_store_device_init(n->st, ctx, &sd) == 0, "%s: store: %s", what, vkm_error(ctx));
     TU_CHECK(vkm_store_init_params(sd, 3) == 0, "%s: init", what);
-    TU_CHECK(vkm_alloc(ctx, (uint64_t)(a0 > a1 ? a0 : a1), &arena) == 0, "%s: arena", what);
+    TU_CHECK(vkm_arena_new(ctx, both, 2, &arena) == 0, "%s: arena: %s", what, vkm_error(ctx));
     float x[B * D], t[B * D], w[1] = {1};
     for (int i = 0; i < B * D; i++) x[i] = sinf(0.7f * i), t[i] = cosf(0.3f * i);
     uint32_t steps[64] = {0};
@@ -183,7 +181,7 @@ done:
 out:
     vkm_graph_exec_free(ep);
     vkm_graph_exec_free(es);
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     vkm_store_device_free(sd);
     vkm_graph_free(plain);
     vkm_graph_free(synced);

@@ -159,7 +159,7 @@ static int64_t test_steps(const mist_net *n) {
             int rc = mist_step_build(&s, n, t, path, err, sizeof err);
             TU_CHECK(rc == 0, "%s", err);
             if (rc) continue;
-            TU_CHECK(vkm_graph_plan(s.g, 256) == 0, "%s t%d p%d: plan: %s", cfg, t, path, vkm_graph_error(s.g));
+            TU_CHECK(vkm_graph_plan(s.g, 0) == 0, "%s t%d p%d: plan: %s", cfg, t, path, vkm_graph_error(s.g));
             vkm_graph_stats gs = vkm_graph_stats_of(s.g);
             TU_CHECK(gs.flops > gs.forward_flops && gs.forward_flops > 0 && gs.arena_bytes > 0 &&
                          gs.arena_bytes <= gs.naive_bytes,
@@ -239,7 +239,7 @@ static void test_ref_step(void) {
         TU_CHECK(0, "%s", err);
         return;
     }
-    TU_CHECK(vkm_graph_plan(s.g, 16) == 0, "plan: %s", vkm_graph_error(s.g));
+    TU_CHECK(vkm_graph_plan(s.g, 0) == 0, "plan: %s", vkm_graph_error(s.g));
     vkm_store_ref *sr = vkm_store_ref_new(n.st);
     int64_t maxn = 0;
     for (int i = 0; i < vkm_store_count(n.st); i++)

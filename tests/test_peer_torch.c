@@ -82,11 +82,10 @@ static int train_step(vkm_ctx *ctx, vkm_store_dev *sd, const mist_net *n, int t,
                       size_t errlen) {
     mist_step st;
     if (mist_step_build(&st, n, t, MIST_PATH_REF, err, errlen)) return -1;
-    int rc = vkm_graph_plan(st.g, vkm_alignment(ctx));
-    vkm_buf arena = {0};
-    arena.block = -1;
+    int rc = vkm_graph_plan(st.g, vkm_chunk_limit(ctx));
+    vkm_arena *arena = NULL;
     vkm_graph_exec *ex = NULL;
-    if (!rc) rc = vkm_alloc(ctx, (uint64_t)vkm_graph_stats_of(st.g).arena_bytes, &arena);
+    if (!rc) rc = vkm_arena_new(ctx, &st.g, 1, &arena);
     float w[MIST_NW];
     mist_step_loss_weights(&n->opts, 0, w);
     uint32_t seeds[4] = {1, 2, 3, 4};
@@ -99,7 +98,7 @@ static int train_step(vkm_ctx *ctx, vkm_store_dev *sd, const mist_net *n, int t,
              vkm_graph_exec_run(ex) || vkm_store_read(sd, n->ids.losses, 0, losses);
     if (rc) snprintf(err, errlen, "training step: %s", vkm_error(ctx));
     vkm_graph_exec_free(ex);
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     mist_step_free(&st);
     return rc ? -1 : 0;
 }

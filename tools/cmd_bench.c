@@ -196,8 +196,11 @@ static void load_note(void) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: vkmist bench ops [--device N] [--iters N] [--conv CIN,COUT,RES ...]\n\n"
-           "Measures kernel throughput on the device: conv2d forward, backward-data and\n"
+    fprintf(f, "usage: vkmist bench ops [--device N] [--iters N] [--conv CIN,COUT,RES ...]\n"
+           "       vkmist bench train [--config NAME] [--batch B] [--iters N] [--device N] [--profile] [--memory]\n\n"
+           "bench train times the whole training step, or with --memory records every variant,\n"
+           "runs one iteration and reports the device memory it took (vkmist bench train --help).\n\n"
+           "bench ops measures kernel throughput on the device: conv2d forward, backward-data and\n"
            "backward-filter GFLOP/s at every 3x3 shape of the `small` config's content\n"
            "encoder and decoder at batch 2 (FLOPs = 2*B*Cout*Ho*Wo*Cin*9; the total row\n"
            "weights each shape by how often one pass runs it), a 1024^3 GEMM, and the\n"
@@ -209,25 +212,33 @@ static void usage(FILE *f) {
            "                       --conv 128,128,8 --conv 128,128,4)\n");
 }
 
-/* `vkmist bench train --config NAME [--batch B] [--iters N] [--device N] [--profile]` */
+/* `vkmist bench train --config NAME [--batch B] [--iters N] [--device N] [--profile] [--memory]` */
 static int bench_train_cmd(int argc, char **argv) {
     cli_args a = cli_begin("bench train", argc, argv);
-    mist_bench_opts o = {"tiny", 2, 16, 1, -1, 0};
+    mist_bench_opts o = {"tiny", 2, 16, 1, -1, 0, 0};
     while (cli_more(&a)) {
         const char *v;
         if (cli_flag(&a, "--help") || cli_flag(&a, "-h")) {
-            printf("usage: vkmist bench train [--config NAME] [--batch B] [--iters N] [--device N] [--profile]\n\n"
+            printf("usage: vkmist bench train [--config NAME] [--batch B] [--iters N] [--device N] [--profile]\n"
+                   "                          [--memory]\n\n"
                    "Times the whole MIST GAN training step (D and G updates, Adam, EMA) of a config: every\n"
                    "variant (4 targets x 2 style paths) is recorded and run once as warm-up, then --iters\n"
                    "iterations (default 16) cycle through them. Prints the median ms per iteration, it/s,\n"
                    "the achieved GFLOP/s (FLOPs counted from the graph) and the device memory; --profile adds\n"
-                   "a per-op table (share of time, GFLOP/s, dispatch count) from timestamp queries.\n");
+                   "a per-op table (share of time, GFLOP/s, dispatch count) from timestamp queries.\n"
+                   "--memory measures device memory instead of time: every variant is recorded (so every\n"
+                   "binding is checked against the device's limits) and one iteration of one (target t1,\n"
+                   "latent path) runs; then it prints the device memory allocated and the peak in use, the\n"
+                   "step arena's chunks and, on a CPU device, the process's peak resident memory, and stops.\n"
+                   "For configs whose full warm-up takes too long on the device (paper on a CPU: minutes per\n"
+                   "iteration).\n");
             return 0;
         } else if ((v = cli_value(&a, "--config"))) o.config = v;
         else if ((v = cli_value(&a, "--batch"))) o.batch = (int)cli_long(&a, "--batch", v, 1, 4096);
         else if ((v = cli_value(&a, "--iters"))) o.iters = (int)cli_long(&a, "--iters", v, 1, 100000);
         else if ((v = cli_value(&a, "--device"))) o.device = (int)cli_long(&a, "--device", v, 0, 1000);
         else if (cli_flag(&a, "--profile")) o.profile = 1;
+        else if (cli_flag(&a, "--memory")) o.memory = 1;
         else if (!a.bad) cli_unknown(&a);
     }
     if (a.bad) return 2;

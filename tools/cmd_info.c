@@ -10,7 +10,9 @@
 #include "tools/cli.h"
 #include "train/step.h"
 
-#define PLAN_ALIGN 256          /* a typical storage-buffer offset alignment */
+/* planned as one unbounded arena: the peak itself (a device whose largest
+ * allocation is smaller cuts it into chunks, padding each chunk's end a little) */
+#define PLAN_CHUNK 0
 #define PAPER_BUDGET_GB 10.0    /* the paper config at batch 2 must fit this */
 
 static double mb(double bytes) { return bytes / 1048576.0; }
@@ -184,7 +186,7 @@ int cmd_info(int argc, char **argv) {
                 rc = 1;
                 break;
             }
-            if (vkm_graph_plan(s.g, PLAN_ALIGN)) {
+            if (vkm_graph_plan(s.g, PLAN_CHUNK)) {
                 fprintf(stderr, "vkmist info: planning failed: %s\n", vkm_graph_error(s.g));
                 rc = 1;
             } else {

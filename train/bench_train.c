@@ -1,6 +1,7 @@
 /* The training-step benchmark (see bench_train.h). Inputs are random: the
  * step's cost does not depend on the data. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +48,40 @@ static void random_inputs(const mist_net *n, vkm_store_dev *sd) {
     vkm_store_write(sd, n->ids.loss_weights, 0, w);
 }
 
+/* Peak resident set of this process in MiB (Linux), or -1: on a CPU device
+ * (lavapipe) device memory is host memory, and this is what it cost. */
+static double peak_rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
+/* --memory: what the step costs in device memory, after recording every
+ * variant and running one iteration of one. */
+static void memory_report(FILE *out, vkm_ctx *ctx, const mist_config *cfg, int batch, double store_mib,
+                          const vkm_arena *arena, double run_s, const float *losses) {
+    fprintf(out, "vkmist bench train --memory: config %s, batch %d on %s\n", cfg->name, batch, vkm_device(ctx)->name);
+    fprintf(out, "  recorded all 8 variants (every binding checked against the device's limits); ran 1 iteration\n"
+                 "  (target t1, latent path) in %.1f s; losses:", run_s);
+    for (int l = 0; l < MIST_NLOSS; l++) fprintf(out, " %s %.4g", mist_loss_name(l), losses[l]);
+    fprintf(out, "\n  device memory: %.1f MiB allocated, peak in use %.1f MiB\n", vkm_device_bytes(ctx) / 1048576.0,
+            vkm_device_peak_bytes(ctx) / 1048576.0);
+    int64_t cb = vkm_arena_chunk_bytes(arena);
+    fprintf(out, "    store (parameters, gradients, Adam m and v, EMA, inputs) %.1f MiB\n", store_mib);
+    fprintf(out, "    step arena %.1f MiB in %d chunk%s", vkm_arena_bytes(arena) / 1048576.0, vkm_arena_chunks(arena),
+            vkm_arena_chunks(arena) > 1 ? "s" : "");
+    if (cb) fprintf(out, " of <= %.1f MiB, one allocation each", cb / 1048576.0);
+    fprintf(out, "\n");
+    double rss = peak_rss_mib();
+    if (rss > 0)
+        fprintf(out, "  host: peak resident set %.1f MiB%s\n", rss,
+                vkm_device(ctx)->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? " (this device's memory is host memory)" : "");
+}
+
 int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errlen) {
     mist_config cfg;
     if (mist_config_get(o->config, &cfg, err, errlen)) return -1;
@@ -63,44 +98,58 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
     memset(st, 0, sizeof st);
     memset(ex, 0, sizeof ex);
     vkm_store_dev *sd = NULL;
-    vkm_buf arena = {0};
-    arena.block = -1;
+    vkm_arena *arena = NULL;
     double *times = calloc(o->iters, sizeof *times);
     int rc = times ? mist_net_init(&n, &cfg, &to, err, errlen) : -1;
     if (!rc && vkm_store_device_init(n.st, ctx, &sd)) {
         snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_error(ctx));
         rc = -1;
     }
-    uint64_t arena_bytes = 0;
+    double store_mib = vkm_device_in_use_bytes(ctx) / 1048576.0;
     double flops[MIST_N][MIST_NPATH];
+    vkm_graph *gs[MIST_N * MIST_NPATH];
     for (int t = 0; t < MIST_N && !rc; t++)
         for (int p = 0; p < MIST_NPATH && !rc; p++) {
             rc = mist_step_build(&st[t][p], &n, t, p, err, errlen);
             if (rc) break;
-            vkm_graph_plan(st[t][p].g, vkm_alignment(ctx));
-            vkm_graph_stats gs = vkm_graph_stats_of(st[t][p].g);
-            flops[t][p] = gs.flops;
-            if ((uint64_t)gs.arena_bytes > arena_bytes) arena_bytes = gs.arena_bytes;
+            gs[t * MIST_NPATH + p] = st[t][p].g;
+            if (vkm_graph_plan(st[t][p].g, vkm_chunk_limit(ctx))) {
+                snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_graph_error(st[t][p].g));
+                rc = -1;
+                break;
+            }
+            flops[t][p] = vkm_graph_stats_of(st[t][p].g).flops;
         }
-    if (!rc && (vkm_store_init_params(sd, 1) || vkm_alloc(ctx, arena_bytes, &arena))) {
+    if (!rc && (vkm_store_init_params(sd, 1) || vkm_arena_new(ctx, gs, MIST_N * MIST_NPATH, &arena))) {
         snprintf(err, errlen, "config %s, batch %d: %s", cfg.name, o->batch, vkm_error(ctx));
         rc = -1;
     }
     if (!rc) random_inputs(&n, sd);
     uint32_t *steps = calloc((n.st ? vkm_store_count(n.st) : 0) + 1, 4);
     if (!steps) rc = -1;
-    /* warm-up: record every variant and run it once */
+    /* warm-up: record every variant and run it once (--memory: run only the first) */
+    double run_s = 0;
     for (int t = 0; t < MIST_N && !rc; t++)
         for (int p = 0; p < MIST_NPATH && !rc; p++) {
-            for (int k = 0; k < st[t][p].nupdated; k++) steps[st[t][p].updated[k]]++;
-            vkm_store_write(sd, n.ids.adam_steps, 0, steps);
-            if (vkm_graph_record(st[t][p].g, sd, arena, 0, &ex[t][p]) || vkm_graph_exec_run(ex[t][p])) {
-                snprintf(err, errlen, "%s", vkm_error(ctx));
-                rc = -1;
+            int run = !o->memory || (t == 0 && p == 0);
+            if (run) {
+                for (int k = 0; k < st[t][p].nupdated; k++) steps[st[t][p].updated[k]]++;
+                vkm_store_write(sd, n.ids.adam_steps, 0, steps);
             }
+            rc = vkm_graph_record(st[t][p].g, sd, arena, 0, &ex[t][p]);
+            double t0 = now_s();
+            if (!rc && run) rc = vkm_graph_exec_run(ex[t][p]);
+            if (run) run_s = now_s() - t0;
+            if (rc) snprintf(err, errlen, "%s", vkm_error(ctx));
         }
+    if (!rc && o->memory) {
+        float losses[MIST_NLOSS];
+        rc = vkm_store_read(sd, n.ids.losses, 0, losses);
+        if (rc) snprintf(err, errlen, "%s", vkm_error(ctx));
+        else memory_report(out, ctx, &cfg, o->batch, store_mib, arena, run_s, losses);
+    }
     double fsum = 0;
-    for (int it = 0; it < o->iters && !rc; it++) {
+    for (int it = 0; it < o->iters && !rc && !o->memory; it++) {
         int t = it % MIST_N, p = (it / MIST_N) % MIST_NPATH;
         double t0 = now_s();
         for (int k = 0; k < st[t][p].nupdated; k++) steps[st[t][p].updated[k]]++;
@@ -113,7 +162,7 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
         times[it] = now_s() - t0;
         fsum += flops[t][p];
     }
-    if (!rc) {
+    if (!rc && !o->memory) {
         double mean_t = 0;
         for (int i = 0; i < o->iters; i++) mean_t += times[i];
         mean_t /= o->iters;
@@ -127,10 +176,11 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
         fprintf(out, "  %.2f GFLOP per iteration (forward + backward), achieved %.1f GFLOP/s\n", fsum / o->iters * 1e-9,
                 fsum / o->iters / mean_t * 1e-9);
         fprintf(out, "  %d dispatches per iteration (target t1, latent path)\n", disp);
-        fprintf(out, "  device memory: %.1f MiB allocated (peak in use %.1f MiB; arena %.1f MiB)\n",
-                vkm_device_bytes(ctx) / 1048576.0, vkm_device_peak_bytes(ctx) / 1048576.0, arena_bytes / 1048576.0);
+        fprintf(out, "  device memory: %.1f MiB allocated (peak in use %.1f MiB; arena %.1f MiB in %d chunk%s)\n",
+                vkm_device_bytes(ctx) / 1048576.0, vkm_device_peak_bytes(ctx) / 1048576.0,
+                vkm_arena_bytes(arena) / 1048576.0, vkm_arena_chunks(arena), vkm_arena_chunks(arena) > 1 ? "s" : "");
     }
-    if (!rc && o->profile) {
+    if (!rc && o->profile && !o->memory) {
         vkm_graph_exec *pe = NULL;
         if (vkm_graph_record(st[0][0].g, sd, arena, VKM_SEQ_TIMESTAMPS, &pe) || vkm_graph_exec_run(pe) ||
             vkm_graph_exec_run(pe)) {
@@ -169,7 +219,7 @@ int mist_bench_train(const mist_bench_opts *o, FILE *out, char *err, size_t errl
             vkm_graph_exec_free(ex[t][p]);
             mist_step_free(&st[t][p]);
         }
-    vkm_free(ctx, &arena);
+    vkm_arena_free(arena);
     vkm_store_device_free(sd);
     mist_net_free(&n);
     vkm_ctx_destroy(ctx);

@@ -15,8 +15,7 @@ struct mist_infer {
     vkm_store_dev *sd;
     vkm_graph *g[G_COUNT];
     vkm_graph_exec *e[G_COUNT];
-    vkm_buf arena;
-    uint64_t arena_bytes;
+    vkm_arena *arena;
     float *scratch;         /* [B][img][img] */
     float *style_scratch;   /* [B][style_dim] */
 };
@@ -30,7 +29,7 @@ void mist_infer_close(mist_infer *inf) {
         vkm_graph_exec_free(inf->e[i]);
         vkm_graph_free(inf->g[i]);
     }
-    vkm_free(inf->ctx, &inf->arena);
+    vkm_arena_free(inf->arena);
     vkm_store_device_free(inf->sd);
     mist_net_free(&inf->net);
     free(inf->scratch);
@@ -59,12 +58,10 @@ static int build_graphs(mist_infer *inf, char *err, size_t errlen) {
             vkm_t s = mist_mapping(g, m, z, d);
             if (s) vkm_g_output(g, s, inf->style_out);
         }
-        if (vkm_graph_error(g)[0] || vkm_graph_plan(g, vkm_alignment(inf->ctx))) {
+        if (vkm_graph_error(g)[0] || vkm_graph_plan(g, vkm_chunk_limit(inf->ctx))) {
             snprintf(err, errlen, "inference graph: %s", vkm_graph_error(g));
             return -1;
         }
-        uint64_t a = (uint64_t)vkm_graph_stats_of(g).arena_bytes;
-        if (a > inf->arena_bytes) inf->arena_bytes = a;
     }
     return 0;
 }
@@ -86,7 +83,8 @@ int mist_infer_open(vkm_ctx *ctx, const mist_config *cfg, int batch, mist_infer 
         if (rc) snprintf(err, errlen, "inference store");
     }
     if (!rc) rc = build_graphs(inf, err, errlen);
-    if (!rc && (vkm_store_device_init(inf->net.st, ctx, &inf->sd) || vkm_alloc(ctx, inf->arena_bytes, &inf->arena))) {
+    if (!rc &&
+        (vkm_store_device_init(inf->net.st, ctx, &inf->sd) || vkm_arena_new(ctx, inf->g, G_COUNT, &inf->arena))) {
         snprintf(err, errlen, "config %s, inference batch %d: %s", cfg->name, batch, vkm_error(ctx));
         rc = -1;
     }

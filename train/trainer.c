@@ -55,7 +55,7 @@ typedef struct {
     vkm_store_dev *sd;
     mist_step step[MIST_N][MIST_NPATH];
     vkm_graph_exec *exec[MIST_N][MIST_NPATH];
-    vkm_buf arena;
+    vkm_arena *arena;
     mist_loader *loader;
     mist_batch batch;
     uint32_t *adam_steps;
@@ -377,14 +377,19 @@ static int setup(trainer *T, long *start, char *err, size_t errlen) {
     }
     if (share_state(T, start, err, errlen)) return -1;
     uint64_t arena = 0;
+    vkm_graph *gs[MIST_N * MIST_NPATH];
     for (int t = 0; t < MIST_N; t++)
         for (int p = 0; p < MIST_NPATH; p++) {
             if (mist_step_build(&T->step[t][p], &T->net, t, p, err, errlen)) return -1;
-            vkm_graph_plan(T->step[t][p].g, vkm_alignment(T->ctx));
-            uint64_t a = (uint64_t)vkm_graph_stats_of(T->step[t][p].g).arena_bytes;
+            vkm_graph *g = gs[t * MIST_NPATH + p] = T->step[t][p].g;
+            if (vkm_graph_plan(g, vkm_chunk_limit(T->ctx))) {
+                snprintf(err, errlen, "config %s, batch %d: %s", T->cfg.name, o->opts.batch, vkm_graph_error(g));
+                return -1;
+            }
+            uint64_t a = (uint64_t)vkm_graph_stats_of(g).arena_bytes;
             if (a > arena) arena = a;
         }
-    if (vkm_alloc(T->ctx, arena, &T->arena)) {
+    if (vkm_arena_new(T->ctx, gs, MIST_N * MIST_NPATH, &T->arena)) {
         snprintf(err, errlen, "config %s, batch %d needs %.0f MiB of activations: %s", T->cfg.name, o->opts.batch,
                  arena / 1048576.0, vkm_error(T->ctx));
         return -1;
@@ -433,7 +438,7 @@ static void teardown(trainer *T) {
             vkm_graph_exec_free(T->exec[t][p]);
             mist_step_free(&T->step[t][p]);
         }
-    if (T->ctx) vkm_free(T->ctx, &T->arena);
+    vkm_arena_free(T->arena);
     vkm_store_device_free(T->sd);
     mist_net_free(&T->net);
     vkm_ctx_destroy(T->ctx);
