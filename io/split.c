@@ -146,8 +146,10 @@ int io_split_load(const char *path, io_split *s, char *err, size_t errlen) {
     int rc = 0;
     cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
     cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
-    if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) rc = io_err(err, errlen, "split %s: missing or unknown version", path);
-    else if (!cJSON_IsString(seed)) rc = io_err(err, errlen, "split %s: missing seed", path);
+    /* a hand-written split (train --split) may leave out version and seed:
+     * version 1 is the only one, and the seed only records how a split was drawn */
+    if (ver && (!cJSON_IsNumber(ver) || ver->valuedouble != 1)) rc = io_err(err, errlen, "split %s: unknown version", path);
+    else if (seed && !cJSON_IsString(seed)) rc = io_err(err, errlen, "split %s: the seed is not a string", path);
     char **order = NULL;
     int sizes[3] = {0, 0, 0}, total = 0;
     for (int p = 0; !rc && p < 3; p++) {
@@ -164,7 +166,7 @@ int io_split_load(const char *path, io_split *s, char *err, size_t errlen) {
         }
     }
     if (!rc) {
-        s->seed = strtoull(seed->valuestring, NULL, 10);
+        s->seed = seed ? strtoull(seed->valuestring, NULL, 10) : 0;
         char e[512];
         if (fill(s, order, sizes, e, sizeof e)) rc = io_err(err, errlen, "split %s: %s", path, e);
     }

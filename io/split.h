@@ -24,6 +24,7 @@ int io_split_find(const io_split *s, const char *id);
 /* JSON {"version":1,"seed":..,"train":[..],"val":[..],"test":[..]},
  * written to a temp file and renamed. */
 int io_split_save(const io_split *s, const char *path, char *err, size_t errlen);
-/* Refuses malformed files, unknown versions and ids listed twice. */
+/* Refuses malformed files, unknown versions and ids listed twice; "version"
+ * and "seed" may be left out (hand-written splits). */
 int io_split_load(const char *path, io_split *s, char *err, size_t errlen);
 void io_split_free(io_split *s);

@@ -64,6 +64,18 @@ static void test_split(void) {
     fclose(f);
     err[0] = 0;
     TU_CHECK(io_split_load(path, &l, err, sizeof err) == -1 && strstr(err, "JSON"), "bad json: %s", err);
+    /* a hand-written split, as `train --split` documents it: no version, no seed */
+    f = fopen(path, "w");
+    fputs("{\"train\":[\"a\",\"b\"],\"val\":[\"c\"],\"test\":[\"d\"]}", f);
+    fclose(f);
+    TU_CHECK(io_split_load(path, &l, err, sizeof err) == 0 && l.n[0] == 2 && l.n[1] == 1 && l.n[2] == 1,
+             "hand-written split: %s", err);
+    if (l.n[0] == 2) io_split_free(&l);
+    f = fopen(path, "w");
+    fputs("{\"version\":2,\"train\":[\"a\"],\"val\":[],\"test\":[]}", f);
+    fclose(f);
+    err[0] = 0;
+    TU_CHECK(io_split_load(path, &l, err, sizeof err) == -1 && strstr(err, "version"), "version 2: %s", err);
 }
 
 int main(void) {
