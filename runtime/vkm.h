@@ -29,6 +29,7 @@ typedef struct {
     uint32_t vendor_id, device_id, driver_version;
     int push_descriptors;     /* VK_KHR_push_descriptor available */
     int unified;              /* every memory type is host visible (map, never stage) */
+    int cpu_kernels;          /* kernel shapes for a CPU device (lavapipe runs a workgroup on one thread) */
     int chosen;
 } vkm_device_info;
 

@@ -11,7 +11,8 @@
 // values) is loaded once per (channel, ky) and reused by every kx and pixel,
 // each dy value once per segment and reused by every channel and tap.
 // The RS rows of the workgroup (local y) take every RS-th segment and are
-// summed through shared memory at the end. STRATEGY 0 loads the dy values
+// summed through shared memory at the end; with RS = 1 (CPU devices) each
+// lane stores its sums directly. STRATEGY 0 loads the dy values
 // per invocation (same address in every lane: fastest on lavapipe);
 // STRATEGY 1 (subgroup size exactly 8) loads one per lane and broadcasts.
 // TM is 8; TC is the launcher's choice (big tiles measured fastest on
@@ -89,7 +90,7 @@ void main() {
                     g[i][t] = ok ? texelFetch(DY, dbase + min(co0 + i, pc.Cout - 1) * oplane + t).r : 0.0;
             }
         }
-        if ((turn++ & 7) == (int(gl_LocalInvocationID.x) & 7)) {
+        if (RS == 1 || (turn++ & 7) == (int(gl_LocalInvocationID.x) & 7)) {
             [[unroll]] for (int i = 0; i < TM; i++) {
                 float seg = 0.0;
                 [[unroll]] for (int t = 0; t < P; t++) seg += g[i][t];
@@ -135,6 +136,31 @@ void main() {
         }
     }
 
+    if (RS == 1) {
+        // One row: no partial tiles to meet; each lane stores its own sums
+        // (every lane summed the whole of dy for the bias, lane 0 stores it).
+        [[unroll]] for (int i = 0; i < TM; i++) {
+            int co = co0 + i;
+            if (co >= pc.Cout) break;
+            [[unroll]] for (int c = 0; c < TCMAX; c++) {
+                int ci = ci0 + c * 8 + lane;
+                if (c < TC && ci < pc.Cin) {
+                    [[unroll]] for (int tap = 0; tap < KMAX * KMAX; tap++) {
+                        if (tap < KK) {
+                            int idx = pc.dwoff + (co * pc.Cin + ci) * KK + tap;
+                            float v = acc[i][c * KK + tap];
+                            dw[idx] = pc.acc != 0 ? dw[idx] + v : v;
+                        }
+                    }
+                }
+            }
+            if (pc.bias != 0 && gl_WorkGroupID.x == 0 && lane == 0) {
+                int idx = pc.dboff + co;
+                db[idx] = pc.acc != 0 ? db[idx] + bsum[i] : bsum[i];
+            }
+        }
+        return;
+    }
     // Sum the RS partial tiles; every invocation then finishes a share of the
     // workgroup's 8 x TM x NT outputs.
     int me = (split * 8 + lane) * TM * NT;

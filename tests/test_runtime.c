@@ -182,21 +182,26 @@ static void test_pipeline_cache(void) {
     unsetenv("XDG_CACHE_HOME");
 }
 
-/* The GPU paths on lavapipe: descriptor sets (no push descriptors) and
- * staged transfers (no mapping), through a few conformance rows. */
+/* The GPU paths on lavapipe: descriptor sets (no push descriptors), staged
+ * transfers (no mapping) and the kernel shapes chosen for GPUs (workgroup
+ * sizes, split reductions), through the conformance rows they touch. */
 #include "runtime/conform/conform.h"
 static void test_gpu_paths(void) {
     setenv("VKMIST_NO_PUSH_DESCRIPTORS", "1", 1);
     setenv("VKMIST_FORCE_STAGING", "1", 1);
+    setenv("VKMIST_GPU_KERNELS", "1", 1);
     vkm_ctx *ctx = open_ctx();
     unsetenv("VKMIST_NO_PUSH_DESCRIPTORS");
     unsetenv("VKMIST_FORCE_STAGING");
-    TU_CHECK(!vkm_device(ctx)->push_descriptors && !vkm_device(ctx)->unified, "switches ignored");
+    unsetenv("VKMIST_GPU_KERNELS");
+    TU_CHECK(!vkm_device(ctx)->push_descriptors && !vkm_device(ctx)->unified && !vkm_device(ctx)->cpu_kernels,
+             "switches ignored");
     vkm_buf b;
     TU_CHECK(vkm_alloc(ctx, 64, &b) == 0 && b.map == NULL, "staging mode still maps");
     vkm_free(ctx, &b);
-    const char *ops[] = {"axpby", "conv2d", "instnorm_bwd", "adam"};
-    for (int i = 0; i < 4; i++) {
+    const char *ops[] = {"axpby", "conv2d", "conv2d_bwd_data", "conv2d_bwd_filter", "linear_bwd_weight",
+                         "instnorm", "instnorm_bwd", "adam"};
+    for (int i = 0; i < (int)(sizeof ops / sizeof ops[0]); i++) {
         int failed = conf_run(ctx, ops[i], 5, stdout);
         TU_CHECK(failed == 0, "%s failed with descriptor sets + staging", ops[i]);
     }

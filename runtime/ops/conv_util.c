@@ -25,7 +25,7 @@ vkm_buf conv_view(vkm_seq *s, vkm_buf b, int *eoff) {
 
 uint32_t conv_local(vkm_seq *s, long long items, uint32_t max_local) {
     const vkm_device_info *dev = vkm_device(vkm_seq_ctx(s));
-    if (dev->type != VK_PHYSICAL_DEVICE_TYPE_CPU) return max_local;
+    if (!dev->cpu_kernels) return max_local;
     /* lavapipe starts one thread per online CPU (LP_NUM_THREADS overrides) */
     const char *env = getenv("LP_NUM_THREADS");
     long threads = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);

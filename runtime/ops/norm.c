@@ -50,7 +50,7 @@ static vkm_buf param_view(vkm_buf b, uint32_t *eoff) {
  * a GPU wants enough lanes to hide memory latency. */
 static uint32_t wg_size_for(vkm_seq *s, uint64_t units) {
     const vkm_device_info *dev = vkm_device(vkm_seq_ctx(s));
-    if (dev->type == VK_PHYSICAL_DEVICE_TYPE_CPU && dev->subgroup_size >= 4 && dev->subgroup_size <= 128)
+    if (dev->cpu_kernels && dev->subgroup_size >= 4 && dev->subgroup_size <= 128)
         return dev->subgroup_size;
     return units <= 32 ? 32 : units <= 64 ? 64 : 128;
 }
