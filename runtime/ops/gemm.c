@@ -44,7 +44,8 @@ static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, v
     double mn = (double)p->M * p->N;
     vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 2, .push = &pc,
                            .push_size = sizeof pc, .binds = binds, .nbind = 5,
-                           .groups = {groups[0], groups[1], 1}, .flops = 2.0 * mn * p->K + (rs.buffer ? (double)p->M * p->K : 0),
+                           .groups = {groups[0], groups[1], 1},
+                           .flops = 2.0 * mn * p->K + (rs.buffer ? (double)p->M * p->K : 0),
                            .bytes = 4.0 * ((double)p->M * p->K + (double)p->K * p->N + mn * (p->acc ? 2 : 1)),
                            .label = op};
     return vkm_dispatch(s, &d);

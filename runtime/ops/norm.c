@@ -46,8 +46,9 @@ static vkm_buf param_view(vkm_buf b, uint32_t *eoff) {
 
 /* Invocations per plane. A CPU device (lavapipe) runs one subgroup per
  * plane: its workgroups go to threads whole, so more lanes per plane only
- * add barriers (measured: instance norm forward + backward of a config tiny step, 74 -> 34 ms on lavapipe);
- * a GPU wants enough lanes to hide memory latency. */
+ * add barriers (measured: instance norm forward + backward of a config tiny
+ * step, 74 -> 34 ms on lavapipe); a GPU wants enough lanes to hide memory
+ * latency. */
 static uint32_t wg_size_for(vkm_seq *s, uint64_t units) {
     const vkm_device_info *dev = vkm_device(vkm_seq_ctx(s));
     if (dev->cpu_kernels && dev->subgroup_size >= 4 && dev->subgroup_size <= 128)
