@@ -336,6 +336,24 @@ vkm_t vkm_g_concat(vkm_graph *g, const vkm_t *xs, int n, int slot_c) {
     return g->err[0] ? 0 : out;
 }
 
+vkm_t vkm_g_stack(vkm_graph *g, const vkm_t *xs, int n) {
+    NEED(n > 0 && valid(g, xs[0]), "stack: invalid input");
+    vkm_shape s = g->t[xs[0]].shape;
+    for (int i = 1; i < n; i++)
+        NEED(valid(g, xs[i]) && !memcmp(&g->t[xs[i]].shape, &s, sizeof s), "stack: shapes differ");
+    if (n == 1) return xs[0];
+    vkm_t c = vkm_g_concat(g, xs, n, 0);
+    return c ? vkm_g_reshape(g, c, vkm_shp(n * s.n, s.c, s.h, s.w)) : 0;
+}
+
+vkm_t vkm_g_unstack(vkm_graph *g, vkm_t x, int n, int i) {
+    NEED(valid(g, x) && n > 0 && i >= 0 && i < n && g->t[x].shape.n % n == 0, "unstack: part %d of %d", i, n);
+    vkm_shape s = g->t[x].shape;
+    if (n == 1) return x;
+    vkm_t v = vkm_g_reshape(g, x, vkm_shp(s.n / n, n * s.c, s.h, s.w));
+    return v ? vkm_g_slice(g, v, i * s.c, s.c) : 0;
+}
+
 vkm_t vkm_g_slice(vkm_graph *g, vkm_t x, int c_off, int c_n) {
     NEED(valid(g, x), "slice: invalid input");
     vkm_shape s = g->t[x].shape;
@@ -359,12 +377,15 @@ vkm_t vkm_g_mean(vkm_graph *g, const vkm_t *xs, int n) {
     return out;
 }
 
-vkm_t vkm_g_l1(vkm_graph *g, vkm_t x, vkm_t y) {
+vkm_t vkm_g_l1(vkm_graph *g, vkm_t x, vkm_t y) { return vkm_g_l1_parts(g, x, y, 1); }
+
+vkm_t vkm_g_l1_parts(vkm_graph *g, vkm_t x, vkm_t y, int parts) {
     NEED(valid(g, x) && valid(g, y) && vkm_numel(g->t[x].shape) == vkm_numel(g->t[y].shape), "l1: shapes differ");
+    NEED(parts >= 1 && vkm_numel(g->t[x].shape) % parts == 0, "l1: %d parts of unequal size", parts);
     vkm_t out = new_tensor(g, vkm_shp(1, 1, 1, 1), T_TRANSIENT);
     vkm_node *n = new_node(g, N_L1, 1);
     if (!n || !out) return 0;
-    n->p.loss = (vkm_loss_p){vkm_numel(g->t[x].shape), 0, 0, 0, 0};
+    n->p.loss = (vkm_loss_p){vkm_numel(g->t[x].shape), 0, 0, 0, 0, parts};
     n->in[0] = x, n->in[1] = y;
     n->out[0] = out;
     n->flops = 3.0 * vkm_numel(g->t[x].shape);
@@ -376,7 +397,7 @@ vkm_t vkm_g_bce(vkm_graph *g, vkm_t x, float target) {
     vkm_t out = new_tensor(g, vkm_shp(1, 1, 1, 1), T_TRANSIENT);
     vkm_node *n = new_node(g, N_BCE, 1);
     if (!n || !out) return 0;
-    n->p.loss = (vkm_loss_p){vkm_numel(g->t[x].shape), 0, 0, target, 0};
+    n->p.loss = (vkm_loss_p){vkm_numel(g->t[x].shape), 0, 0, target, 0, 0};
     n->in[0] = x;
     n->out[0] = out;
     n->flops = 10.0 * vkm_numel(g->t[x].shape);

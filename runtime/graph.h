@@ -84,7 +84,15 @@ vkm_t vkm_g_axpby(vkm_graph *g, vkm_t x, vkm_t y, float a, float b); /* a x + b 
 vkm_t vkm_g_concat(vkm_graph *g, const vkm_t *xs, int n, int slot_c);
 vkm_t vkm_g_slice(vkm_graph *g, vkm_t x, int c_off, int c_n);        /* channels [c_off, c_off+c_n) */
 vkm_t vkm_g_mean(vkm_graph *g, const vkm_t *xs, int n);
+/* Stacking in the batch, so that n passes through the same layers run as
+ * one: xs[0..n) [B, C, H, W] -> [n*B, C, H, W] with item b*n + i = xs[i][b]
+ * (a channel concat viewed as a bigger batch); unstack takes part i back. */
+vkm_t vkm_g_stack(vkm_graph *g, const vkm_t *xs, int n);
+vkm_t vkm_g_unstack(vkm_graph *g, vkm_t x, int n, int i);
 vkm_t vkm_g_l1(vkm_graph *g, vkm_t x, vkm_t y);                      /* scalar mean |x - y| */
+/* parts * mean |x - y|: the sum of the L1 losses of `parts` same-sized
+ * pairs stacked in one tensor (any interleaving), as one op. */
+vkm_t vkm_g_l1_parts(vkm_graph *g, vkm_t x, vkm_t y, int parts);
 vkm_t vkm_g_bce(vkm_graph *g, vkm_t logits, float target);           /* scalar mean BCE with logits */
 /* Normal noise of shape s from seeds[2*seed_index..] of a U32 store tensor:
  * elements [first, first + numel) of that seed's stream (first a multiple of

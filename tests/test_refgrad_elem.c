@@ -131,32 +131,34 @@ static void test_meann(unsigned *s) {
 }
 
 static void test_losses(unsigned *s) {
-    const int n = 41;
+    const int n = 42;
     double g[3] = {0.3, -1.7, 2.5}, out[4], r[4] = {0, 0, 0, 0};
     double *x = randv(s, n, 1), *y = randv(s, n, 1), *dx = calloc(n, 8), *dy = calloc(n, 8);
     for (int i = 0; i < n; i++) /* keep |x - y| well above the step */
         if (fabs(x[i] - y[i]) < 1e-3) y[i] += 0.01;
-    vkm_loss_p p = {n, 2, 1, 0, 0};
-    r[2] = g[1]; /* loss = g[g_index] * out[out_index] */
-    ref_l1loss_bwd(&p, x, y, g, dx, dy);
-    ctx_t c = {4, &p, x, y, 0, 0, r, 4, out, 0};
-    check("l1loss dx", &c, x, dx, n);
-    c.which = 1;
-    check("l1loss dy", &c, y, dy, n);
+    for (int parts = 0; parts <= 3; parts += 3) { /* 3: a sum of three equal parts' means */
+        vkm_loss_p p = {n, 2, 1, 0, 0, parts};
+        r[2] = g[1]; /* loss = g[g_index] * out[out_index] */
+        ref_l1loss_bwd(&p, x, y, g, dx, dy);
+        ctx_t c = {4, &p, x, y, 0, 0, r, 4, out, 0};
+        check(parts ? "l1loss(3 parts) dx" : "l1loss dx", &c, x, dx, n);
+        c.which = 1;
+        check(parts ? "l1loss(3 parts) dy" : "l1loss dy", &c, y, dy, n);
+    }
     for (int t = 0; t <= 1; t++) {
-        vkm_loss_p q = {n, 1, 2, (float)t, 0};
+        vkm_loss_p q = {n, 1, 2, (float)t, 0, 0};
         double rr[4] = {0, g[2], 0, 0}, *z = randv(s, n, 4);
         ref_bce_bwd(&q, z, g, dx);
         ctx_t b = {5, &q, 0, 0, 0, 0, rr, 4, out, 0};
         check(t ? "bce(target 1) dx" : "bce(target 0) dx", &b, z, dx, n);
         /* large logits: the stable form stays finite and exact */
         double big[2] = {-800, 800}, o2[4];
-        ref_bce(&(vkm_loss_p){2, 0, 0, (float)t, 0}, big, o2);
+        ref_bce(&(vkm_loss_p){2, 0, 0, (float)t, 0, 0}, big, o2);
         TU_CHECK(isfinite(o2[0]) && fabs(o2[0] - 400) < 1e-9, "bce(+-800, target %d) = %g, want 400", t, o2[0]);
         free(z);
     }
     /* sign(0) = 0: ties give no gradient */
-    vkm_loss_p one = {1, 0, 0, 0, 0};
+    vkm_loss_p one = {1, 0, 0, 0, 0, 0};
     double a = 1.5, b = 1.5, da = 9, db = 9, gg = 1;
     ref_l1loss_bwd(&one, &a, &b, &gg, &da, &db);
     TU_CHECK(da == 0 && db == 0, "l1loss_bwd at a tie: %g %g", da, db);

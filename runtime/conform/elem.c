@@ -205,14 +205,16 @@ void conf_row_meann_bwd(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r)
     meann_row(ctx, rng, lim, r, 1);
 }
 
-/* Loss rows. op: 0 l1loss, 1 l1loss_bwd, 2 bce, 3 bce_bwd. Tensors:
+/* Loss rows. op: 0 l1loss, 1 l1loss_bwd, 2 bce, 3 bce_bwd (l1 also with
+ * parts = 3). Tensors:
  * x, y (l1: with some exact ties, where sign is 0), g (a small scalar
  * vector: loss weights), out (the loss vector) or dx, dy. */
 static void loss_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, int op) {
     static const char *names[] = {"l1loss", "l1loss_bwd", "bce", "bce_bwd"};
     for (int c = 0; c < 9 && !r->failed; c++, r->cases++) {
-        int n = c == 0 ? 2 : pick_n(rng, c);
-        vkm_loss_p p = {n, conf_int(rng, 0, 4), conf_int(rng, 0, 2), (float)(c % 2), c % 3 == 2};
+        int n = c == 0 ? 2 : pick_n(rng, c), parts = op < 2 && c % 4 == 3 ? 3 : 0;
+        if (parts) n = 3 * ((n + 2) / 3); /* a sum of three equal parts' means */
+        vkm_loss_p p = {n, conf_int(rng, 0, 4), conf_int(rng, 0, 2), (float)(c % 2), c % 3 == 2, parts};
         int has_dy = op == 1 && c % 2 == 0;
         ct x, y, g, o, dy;
         memset(&y, 0, sizeof y); memset(&g, 0, sizeof g); memset(&o, 0, sizeof o); memset(&dy, 0, sizeof dy);

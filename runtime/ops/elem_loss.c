@@ -10,6 +10,8 @@ static int loss_check(vkm_seq *s, const char *op, const vkm_loss_p *p) {
                             (long long)ELEM_CHUNK);
     if (p->out_index < 0 || p->g_index < 0)
         return vkm_elem_err(s, op, "negative scalar index");
+    if (p->parts < 0 || (p->parts > 1 && p->n % p->parts))
+        return vkm_elem_err(s, op, "%lld elements do not split into %d equal parts", (long long)p->n, p->parts);
     return 0;
 }
 
@@ -22,7 +24,7 @@ static int loss_fwd(vkm_seq *s, const char *op, vkm_shader_id sh, const vkm_loss
     x = vkm_sub(x, 0, (uint64_t)p->n * 4);
     y = two ? vkm_sub(y, 0, (uint64_t)p->n * 4) : x;
     struct { uint32_t n, out_index; float inv_n, target; } pc = {
-        (uint32_t)p->n, (uint32_t)p->out_index, (float)(1.0 / (double)p->n), p->target};
+        (uint32_t)p->n, (uint32_t)p->out_index, (float)vkm_loss_scale(p), p->target};
     vkm_bind b[5] = {{x, VKM_READ, 0}, {x, VKM_READ, 0}, {y, VKM_READ, 0}, {y, VKM_READ, 0}};
     int nb = two ? 4 : 2;
     b[nb++] = (vkm_bind){out, VKM_WRITE, 0};
@@ -48,7 +50,7 @@ int vkm_op_l1loss_bwd(vkm_seq *s, const vkm_loss_p *p, vkm_buf x, vkm_buf y, vkm
         return -1;
     int has_dy = dy.buffer != VK_NULL_HANDLE, acc = p->acc ? VKM_RW : VKM_WRITE;
     struct { uint32_t n, g_index; float inv_n; } pc = {
-        0, (uint32_t)p->g_index, (float)(1.0 / (double)p->n)};
+        0, (uint32_t)p->g_index, (float)vkm_loss_scale(p)};
     elem_arg args[5] = {{x, VKM_READ, 1}, {y, VKM_READ, 1}, {g, VKM_READ, 0},
                         {dx, acc, 1}, {has_dy ? dy : dx, acc, 1}};
     uint32_t spec[2] = {(uint32_t)has_dy, p->acc ? 1u : 0u};

@@ -79,8 +79,12 @@ typedef struct { int64_t n; int count; int acc; } vkm_meann_p;
  * l1:  mean |x - y| over n;  bce: mean over n of softplus(x) - target * x
  * (BCE with logits, target 0 or 1). Backwards read the upstream scalar
  * gscale = g[g_index] (the loss weight) and write dx (acc as usual):
- * l1: gscale * sign(x - y) / n (0 at x == y);  bce: gscale * (sigmoid(x) - target) / n. */
-typedef struct { int64_t n; int out_index, g_index; float target; int acc; } vkm_loss_p;
+ * l1: gscale * sign(x - y) / n (0 at x == y);  bce: gscale * (sigmoid(x) - target) / n.
+ * l1 with parts > 1 is the sum of the means of `parts` equal parts of x
+ * (1/n becomes parts/n): one op for several same-sized losses stacked in
+ * the batch (the per-domain cycle losses). 0 counts as 1. */
+typedef struct { int64_t n; int out_index, g_index; float target; int acc; int parts; } vkm_loss_p;
+static inline double vkm_loss_scale(const vkm_loss_p *p) { return (p->parts > 1 ? p->parts : 1) / (double)p->n; }
 
 /* Reduction of `rows` contiguous segments of length n:
  * out[r] = sum (or mean when mean) of x[r*n .. r*n+n). */
