@@ -58,21 +58,22 @@ int mist_model_param_ids(const vkm_store *st, int discriminator, int *ids, int m
 vkm_t mist_generate(vkm_graph *g, const mist_model *m, const vkm_t x[MIST_N], vkm_t s, vkm_t *cc_out,
                     vkm_t *skips_out) {
     const int nsk = mist_num_skips(&m->cfg);
-    vkm_t contents[MIST_N] = {0};
-    vkm_t skips[MIST_N][MIST_MAX_LEVELS];
-    int np = 0;
+    vkm_t xs[MIST_N], contents[MIST_N] = {0};
+    int dom[MIST_N], np = 0;
     for (int d = 0; d < MIST_N; d++)
-        if (x[d]) {
-            contents[d] = mist_content_encoder(g, m, x[d], skips[np]);
-            np++;
-        }
+        if (x[d]) xs[np] = x[d], dom[np++] = d;
     if (!np) return 0;
+    /* the present domains go through the shared encoder as one stacked batch:
+     * one pass of bigger dispatches instead of np passes of small ones */
+    vkm_t skips[MIST_MAX_LEVELS];
+    vkm_t c = mist_content_encoder(g, m, vkm_g_stack(g, xs, np), skips);
+    for (int i = 0; i < np; i++) contents[dom[i]] = vkm_g_unstack(g, c, np, i);
     vkm_t cc = mist_combiner(g, m, contents);
     vkm_t mean_skips[MIST_MAX_LEVELS];
     for (int k = 0; k < nsk; k++) {
-        vkm_t xs[MIST_N];
-        for (int i = 0; i < np; i++) xs[i] = skips[i][k];
-        mean_skips[k] = np == 1 ? xs[0] : vkm_g_mean(g, xs, np);
+        vkm_t parts[MIST_N];
+        for (int i = 0; i < np; i++) parts[i] = vkm_g_unstack(g, skips[k], np, i);
+        mean_skips[k] = np == 1 ? parts[0] : vkm_g_mean(g, parts, np);
     }
     if (cc_out) *cc_out = cc;
     if (skips_out)

@@ -93,13 +93,24 @@ static int *param_list(const vkm_store *st, int disc, int *count) {
     return ids;
 }
 
-static vkm_t style_of(vkm_graph *g, const mist_net *n, int target, int path, int which) {
+/* The styles s[0..count) of the step (count 1, or 2 when the G update needs
+ * the diversification style too). On the latent path both come from one
+ * stacked pass of the mapping network (its backward over the second, unused
+ * part costs next to nothing); on the reference path each gets its own pass
+ * of the style encoder, so that no backward runs over xref2's part. */
+static void styles_of(vkm_graph *g, const mist_net *n, int target, int path, int count, vkm_t *s) {
     const mist_model *m = &n->model;
-    if (path == MIST_PATH_REF)
-        return mist_style_encoder(g, m, vkm_g_store(g, which ? n->ids.xref2 : n->ids.xref), target);
-    vkm_t z = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, which,
-                          (int64_t)n->sample0 * m->cfg.latent);
-    return mist_mapping(g, m, z, target);
+    if (path == MIST_PATH_REF) {
+        for (int i = 0; i < count; i++)
+            s[i] = mist_style_encoder(g, m, vkm_g_store(g, i ? n->ids.xref2 : n->ids.xref), target);
+        return;
+    }
+    vkm_t z[2];
+    for (int i = 0; i < count; i++)
+        z[i] = vkm_g_randn(g, vkm_shp(n->batch, m->cfg.latent, 1, 1), n->ids.seeds, i,
+                           (int64_t)n->sample0 * m->cfg.latent);
+    vkm_t st = mist_mapping(g, m, vkm_g_stack(g, z, count), target);
+    for (int i = 0; i < count; i++) s[i] = vkm_g_unstack(g, st, count, i);
 }
 
 /* The step on an empty graph: phases bit 0 = the D update, bit 1 = the G
@@ -120,7 +131,9 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
         x[d] = vkm_g_store(g, ids->x[d]);
         xin[d] = d == t ? 0 : x[d];
     }
-    vkm_t s1 = style_of(g, n, t, path, 0);
+    vkm_t sty[2] = {0, 0};
+    styles_of(g, n, t, path, phases & 2 ? 2 : 1, sty);
+    vkm_t s1 = sty[0];
     vkm_t cc = 0, skips[MIST_MAX_LEVELS] = {0};
     vkm_t x_hat = mist_generate(g, m, xin, s1, &cc, skips);
     s->x_hat = x_hat;
@@ -128,8 +141,11 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
     /* 3: the discriminator update on a detached x_hat */
     vkm_t d_loss[2] = {0, 0};
     if (phases & 1) {
-        d_loss[0] = vkm_g_bce(g, mist_discriminator(g, m, x[t], t), 1.0f);
-        d_loss[1] = vkm_g_bce(g, mist_discriminator(g, m, vkm_g_detach(g, x_hat), t), 0.0f);
+        /* real and fake as one stacked batch (D has no batch-coupled layer) */
+        vkm_t rf[2] = {x[t], vkm_g_detach(g, x_hat)};
+        vkm_t logit = mist_discriminator(g, m, vkm_g_stack(g, rf, 2), t);
+        d_loss[0] = vkm_g_bce(g, vkm_g_unstack(g, logit, 2, 0), 1.0f);
+        d_loss[1] = vkm_g_bce(g, vkm_g_unstack(g, logit, 2, 1), 0.0f);
         const int d_w[2] = {MIST_W_ONE, MIST_W_ONE};
         if (backward && vkm_g_backward(g, d_loss, d_w, 2, ids->loss_weights, dp, nd)) goto out;
         if (optimize && n->grad_sync && vkm_g_host_sync(g, MIST_SYNC_D)) goto out;
@@ -141,22 +157,37 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
 
     /* 4: the generator losses, evaluated with the updated discriminator */
     g_adv = vkm_g_bce(g, mist_discriminator(g, m, x_hat, t), 1.0f);
-    csl = vkm_g_l1(g, mist_style_encoder(g, m, x_hat, t), s1);
     vkm_t skips_hat[MIST_MAX_LEVELS] = {0};
     vkm_t c_hat = mist_content_encoder(g, m, x_hat, skips_hat);
-    /* the backward takes loss-op outputs only: one CCL term per input domain */
-    vkm_t g_loss[4 + MIST_N];
-    int g_w[4 + MIST_N], nl = 0;
+    /* Stacked batches through the shared networks: the style encoder takes
+     * x_hat (for CSL) and the ni input domains (their CCL styles) in one
+     * pass, each part through its domain's head; the ni reconstructions go
+     * through the decoder as one batch (only the separators differ per
+     * domain), and one L1 sums the domains' CCL means. */
+    vkm_t sep[MIST_N], xi[MIST_N], se_in[MIST_MAX_PARTS], sty_p[MIST_MAX_PARTS], sk[MIST_MAX_LEVELS];
+    int dom[MIST_MAX_PARTS] = {t}, ni = 0;
+    se_in[0] = x_hat;
+    for (int d = 0; d < MIST_N; d++)
+        if (d != t) {
+            xi[ni] = se_in[ni + 1] = x[d], dom[ni + 1] = d;
+            sep[ni++] = mist_separator(g, m, c_hat, d);
+        }
+    if (mist_style_encoder_parts(g, m, vkm_g_stack(g, se_in, ni + 1), dom, ni + 1, sty_p)) goto out;
+    csl = vkm_g_l1(g, sty_p[0], s1);
+    for (int k = 0; k < mist_num_skips(&m->cfg); k++) {
+        vkm_t rep[MIST_N] = {skips_hat[k], skips_hat[k], skips_hat[k], skips_hat[k]};
+        sk[k] = vkm_g_stack(g, rep, ni);
+    }
+    vkm_t xs = vkm_g_stack(g, xi, ni);
+    vkm_t rec = mist_decoder(g, m, vkm_g_stack(g, sep, ni), vkm_g_stack(g, sty_p + 1, ni), sk);
+    ccl = vkm_g_l1_parts(g, rec, xs, ni);
+    /* the backward takes loss-op outputs only */
+    vkm_t g_loss[5];
+    int g_w[5], nl = 0;
     g_loss[nl] = g_adv, g_w[nl++] = MIST_W_ONE;
     g_loss[nl] = csl, g_w[nl++] = MIST_W_STY;
-    for (int d = 0; d < MIST_N; d++) {
-        if (d == t) continue;
-        vkm_t rec = mist_decoder(g, m, mist_separator(g, m, c_hat, d), mist_style_encoder(g, m, x[d], d), skips_hat);
-        vkm_t l = vkm_g_l1(g, rec, x[d]);
-        g_loss[nl] = l, g_w[nl++] = MIST_W_CYC;
-        ccl = ccl ? vkm_g_axpby(g, ccl, l, 1.0f, 1.0f) : l;
-    }
-    vkm_t x2 = vkm_g_detach(g, mist_decoder(g, m, cc, style_of(g, n, t, path, 1), skips));
+    g_loss[nl] = ccl, g_w[nl++] = MIST_W_CYC;
+    vkm_t x2 = vkm_g_detach(g, mist_decoder(g, m, cc, sty[1], skips));
     sdl = vkm_g_l1(g, x_hat, x2);
     sup = vkm_g_l1(g, x_hat, x[t]);
     g_loss[nl] = sdl, g_w[nl++] = MIST_W_DS;
