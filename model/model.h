@@ -88,11 +88,9 @@ vkm_t mist_combiner(vkm_graph *g, const mist_model *m, const vkm_t contents[MIST
 vkm_t mist_separator(vkm_graph *g, const mist_model *m, vkm_t c, int d);
 vkm_t mist_decoder(vkm_graph *g, const mist_model *m, vkm_t c, vkm_t s, const vkm_t skips[]);
 vkm_t mist_style_encoder(vkm_graph *g, const mist_model *m, vkm_t x, int d);
-/* n <= MIST_MAX_PARTS images stacked in the batch (vkm_g_stack), part i of
- * domain doms[i]: one trunk pass, each part through its domain's head into
- * s[i]. -1 for a bad n. */
-#define MIST_MAX_PARTS (MIST_N + 1)
-int mist_style_encoder_parts(vkm_graph *g, const mist_model *m, vkm_t x, const int *doms, int n, vkm_t *s);
+/* n images stacked in the batch (vkm_g_stack), part i of domain doms[i]:
+ * one trunk pass, each part through its domain's head into s[i]. */
+void mist_style_encoder_parts(vkm_graph *g, const mist_model *m, vkm_t x, const int *doms, int n, vkm_t *s);
 vkm_t mist_mapping(vkm_graph *g, const mist_model *m, vkm_t z, int d);
 /* The logit of domain d: [B, 1, 1, 1]. */
 vkm_t mist_discriminator(vkm_graph *g, const mist_model *m, vkm_t x, int d);

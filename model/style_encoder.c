@@ -17,9 +17,7 @@ vkm_t mist_style_encoder(vkm_graph *g, const mist_model *m, vkm_t x, int d) {
     return mist_linear_fwd(g, &m->se.head[d], h);
 }
 
-int mist_style_encoder_parts(vkm_graph *g, const mist_model *m, vkm_t x, const int *doms, int n, vkm_t *s) {
-    if (n < 1 || n > MIST_MAX_PARTS) return -1;
+void mist_style_encoder_parts(vkm_graph *g, const mist_model *m, vkm_t x, const int *doms, int n, vkm_t *s) {
     vkm_t h = mist_trunk_fwd(g, &m->se.trunk, &m->cfg, x);
     for (int i = 0; i < n; i++) s[i] = mist_linear_fwd(g, &m->se.head[doms[i]], vkm_g_unstack(g, h, n, i));
-    return 0;
 }

@@ -164,15 +164,15 @@ static int build(mist_step *s, const mist_net *n, int t, int path, int phases, i
      * pass, each part through its domain's head; the ni reconstructions go
      * through the decoder as one batch (only the separators differ per
      * domain), and one L1 sums the domains' CCL means. */
-    vkm_t sep[MIST_N], xi[MIST_N], se_in[MIST_MAX_PARTS], sty_p[MIST_MAX_PARTS], sk[MIST_MAX_LEVELS];
-    int dom[MIST_MAX_PARTS] = {t}, ni = 0;
+    vkm_t sep[MIST_N], xi[MIST_N], se_in[MIST_N + 1], sty_p[MIST_N + 1], sk[MIST_MAX_LEVELS];
+    int dom[MIST_N + 1] = {t}, ni = 0;
     se_in[0] = x_hat;
     for (int d = 0; d < MIST_N; d++)
         if (d != t) {
             xi[ni] = se_in[ni + 1] = x[d], dom[ni + 1] = d;
             sep[ni++] = mist_separator(g, m, c_hat, d);
         }
-    if (mist_style_encoder_parts(g, m, vkm_g_stack(g, se_in, ni + 1), dom, ni + 1, sty_p)) goto out;
+    mist_style_encoder_parts(g, m, vkm_g_stack(g, se_in, ni + 1), dom, ni + 1, sty_p);
     csl = vkm_g_l1(g, sty_p[0], s1);
     for (int k = 0; k < mist_num_skips(&m->cfg); k++) {
         vkm_t rep[MIST_N] = {skips_hat[k], skips_hat[k], skips_hat[k], skips_hat[k]};
