@@ -5,7 +5,8 @@
  * two present-masks must match the peer's float64 forward from the same
  * file; and one training step (reference path, so no random draws) must give
  * the peer's seven losses and, after D and G Adam updates and the EMA, the
- * peer's parameters. */
+ * peer's parameters (on other inputs when the peer finds the first ones too
+ * close to a LeakyReLU kink for a float32-vs-float64 comparison). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,27 +172,51 @@ static void check_config(vkm_ctx *ctx, const char *name) {
     TU_CHECK(peer(args) == 1, "config %s: the comparison does not tell a wrong input set apart", name);
 
     /* one training step from the same checkpoint: losses, then the
-     * parameters, gradients (Adam m), step counters and EMA it leaves */
+     * parameters, gradients (Adam m), step counters and EMA it leaves. A
+     * float32 step may legitimately take the other slope of a LeakyReLU
+     * whose input the float64 step finds within rounding of 0 where a
+     * gradient that matters flows; the peer then says "inconclusive" (3) and
+     * the step is compared again on other inputs, from the same checkpoint. */
     float *xref = malloc(B * px * sizeof *xref), *xref2 = malloc(B * px * sizeof *xref2), losses[MIST_NLOSS];
-    images(xref, B, img, 21);
-    images(xref2, B, img, 22);
     const int t = 1;
-    int ok = train_step(ctx, sd, &n, t, xd, xref, xref2, steps, losses, err, sizeof err) == 0;
-    TU_CHECK(ok, "config %s: %s", name, err);
-    if (ok) TU_CHECK(mist_snapshot_save(dir, 1, 2, sd, &n, steps, mean_style, NULL, err, sizeof err) == 0,
-                     "save: %s", err);
-    char rf[800], r2f[800], lf[800], after[1200];
-    snprintf(rf, sizeof rf, "%s/xref_%s.f32", tu_tmpdir(), name);
-    snprintf(r2f, sizeof r2f, "%s/xref2_%s.f32", tu_tmpdir(), name);
-    snprintf(lf, sizeof lf, "%s/losses_%s.f32", tu_tmpdir(), name);
-    ckpt_step_path(after, sizeof after, dir, 1);
-    spit(rf, xref, B * px);
-    spit(r2f, xref2, B * px);
-    spit(lf, losses, MIST_NLOSS);
-    snprintf(args, sizeof args, "step --ckpt %s --after %s --input %s --xref %s --xref2 %s --target %d --losses %s",
-             path, after, xf, rf, r2f, t, lf);
-    printf("config %s, one training step (target %s, reference path):\n", name, mist_domain_name(t));
-    if (ok) TU_CHECK(peer(args) == 0, "config %s: the peer's training step differs from vkmist's", name);
+    int verdict = 3;
+    for (int attempt = 0; attempt < 3 && verdict == 3; attempt++) {
+        if (attempt) { /* back to the checkpoint: values, EMA, fresh optimizer state */
+            ckpt_reader *r0 = ckpt_open(path, err, sizeof err);
+            int lrc = !r0 || mist_snapshot_load_train(r0, sd, &n, steps, mean_style, err, sizeof err);
+            ckpt_close(r0);
+            TU_CHECK(!lrc, "reloading %s: %s", path, err);
+            if (lrc) break;
+            images(x, B * 4, img, 11 + 100 * attempt);
+            for (int d = 0; d < 4; d++)
+                for (int b = 0; b < B; b++) memcpy(xd[d] + b * px, x + ((size_t)b * 4 + d) * px, px * sizeof(float));
+        }
+        images(xref, B, img, 21 + 100 * attempt);
+        images(xref2, B, img, 22 + 100 * attempt);
+        int ok = train_step(ctx, sd, &n, t, xd, xref, xref2, steps, losses, err, sizeof err) == 0;
+        TU_CHECK(ok, "config %s: %s", name, err);
+        if (ok) TU_CHECK(mist_snapshot_save(dir, 1, 2, sd, &n, steps, mean_style, NULL, err, sizeof err) == 0,
+                         "save: %s", err);
+        if (!ok) break;
+        char inf2[800], rf[800], r2f[800], lf[800], after[1200];
+        snprintf(inf2, sizeof inf2, "%s/xstep_%s.f32", tu_tmpdir(), name);
+        snprintf(rf, sizeof rf, "%s/xref_%s.f32", tu_tmpdir(), name);
+        snprintf(r2f, sizeof r2f, "%s/xref2_%s.f32", tu_tmpdir(), name);
+        snprintf(lf, sizeof lf, "%s/losses_%s.f32", tu_tmpdir(), name);
+        ckpt_step_path(after, sizeof after, dir, 1);
+        spit(inf2, x, B * 4 * px);
+        spit(rf, xref, B * px);
+        spit(r2f, xref2, B * px);
+        spit(lf, losses, MIST_NLOSS);
+        snprintf(args, sizeof args,
+                 "step --ckpt %s --after %s --input %s --xref %s --xref2 %s --target %d --losses %s", path, after,
+                 inf2, rf, r2f, t, lf);
+        printf("config %s, one training step (target %s, reference path, inputs %d):\n", name, mist_domain_name(t),
+               attempt + 1);
+        verdict = peer(args);
+    }
+    TU_CHECK(verdict == 0, "config %s: the peer's training step differs from vkmist's%s", name,
+             verdict == 3 ? " (inconclusive on every input set)" : "");
     free(xref);
     free(xref2);
     for (int d = 0; d < 4; d++) free(xd[d]);
