@@ -16,6 +16,11 @@
 // per 8-lane group and broadcasts (all invocations of a workgroup share the
 // channel block; subgroup size a multiple of 8). Read-only operands come
 // through texel buffers (fastest on lavapipe).
+//
+// POOL (forward only): the output is the mean of each 2x2 block of the conv's
+// output. That mean is the conv, at stride 2, of the input's 2x2 box sums, so
+// a tile loads two input rows per tap row, sums each 2x2 box once for all TM
+// channels and runs K*K taps per pooled pixel instead of 4*K*K.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
@@ -31,10 +36,15 @@ layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 // Output rows per tile: 1, or 2 / 4 for maps of rows of 8 / 4 pixels, so a
 // tile still holds 16 pixels and each filter tap loaded feeds as many FMAs.
 layout(constant_id = 5) const int TR = 1;
+layout(constant_id = 6) const int POOL = 0;
 #define TRMAX 4
 
 #define TNMAX 16
 #define KMAX 4
+// input columns a tile reads per row: TN + K - 1, or 2 TN + K - 1 pooled
+#define SEGMAX (2 * TNMAX + KMAX - 1)
+const int SX = POOL != 0 ? 2 : 1;   // input pixels per output pixel
+const int SEG = SX * TN + K - 1;
 
 layout(push_constant) uniform Params {
     int B, IC, H, W, OC, Ho, Wo, pad;
@@ -84,10 +94,10 @@ void main() {
         [[unroll]] for (int j = 0; j < TRMAX * TNMAX; j++) acc[i][j] = 0.0;
 
     // column validity of the input row segment does not change with channel or ky
-    bool colok[TNMAX + KMAX - 1];
-    int colidx[TNMAX + KMAX - 1];
-    [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
-        int ix = ox0 + t - pc.pad;
+    bool colok[SEGMAX];
+    int colidx[SEGMAX];
+    [[unroll]] for (int t = 0; t < SEGMAX; t++) {
+        int ix = SX * ox0 + t - pc.pad;
         colok[t] = ix >= 0 && ix < pc.W;
         colidx[t] = clamp(ix, 0, pc.W - 1);
     }
@@ -95,19 +105,29 @@ void main() {
     int xbase = pc.xoff + b * pc.IC * plane;
     for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
         for (int ky = 0; ky < K; ky++) {
-            float xr[TRMAX][TNMAX + KMAX - 1];
+            float xr[TRMAX][SEGMAX];   // the taps' inputs: x, or the 2x2 box sums when pooled
             [[unroll]] for (int r = 0; r < TRMAX; r++) {
                 if (r < TR) {
-                    int iy = oy + r + ky - pc.pad;
+                    int iy = SX * (oy + r) + ky - pc.pad;
                     bool rowok = iy >= 0 && iy < pc.H;
                     int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
-                    [[unroll]] for (int t = 0; t < TNMAX + KMAX - 1; t++) {
-                        if (t < TN + K - 1) {
+                    bool rowok2 = iy + 1 >= 0 && iy + 1 < pc.H;
+                    int rbase2 = xbase + clamp(iy + 1, 0, pc.H - 1) * pc.W;
+                    [[unroll]] for (int t = 0; t < SEGMAX; t++) {
+                        if (t < SEG) {
                             // unconditional fetch (clamped index) + select: no divergent branch
                             float v = texelFetch(X, rbase + colidx[t]).r;
-                            xr[r][t] = (rowok && colok[t]) ? v : 0.0;
+                            v = (rowok && colok[t]) ? v : 0.0;
+                            if (POOL != 0) {
+                                float v2 = texelFetch(X, rbase2 + colidx[t]).r;
+                                v += (rowok2 && colok[t]) ? v2 : 0.0;
+                            }
+                            xr[r][t] = v;   // pooled: the column pair sum, folded below
                         }
                     }
+                    if (POOL != 0)
+                        [[unroll]] for (int t = 0; t < SEGMAX - 1; t++)
+                            if (t < SEG - 1) xr[r][t] += xr[r][t + 1];
                 }
             }
             [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
@@ -125,7 +145,7 @@ void main() {
                     [[unroll]] for (int i = 0; i < TMMAX; i++) if (i < TM)
                         [[unroll]] for (int r = 0; r < TRMAX; r++) if (r < TR)
                             [[unroll]] for (int j = 0; j < TNMAX; j++) if (j < TN)
-                                acc[i][r * TN + j] = fma(wv[i], xr[r][j + kx], acc[i][r * TN + j]);
+                                acc[i][r * TN + j] = fma(wv[i], xr[r][SX * j + kx], acc[i][r * TN + j]);
                 }
             }
         }
@@ -141,7 +161,7 @@ void main() {
             int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy + r) * pc.Wo + ox0;
             [[unroll]] for (int j = 0; j < TNMAX; j++) {
                 if (j < TN && ox0 + j < pc.Wo) {
-                    float v = acc[i][r * TN + j] + bv;
+                    float v = (POOL != 0 ? 0.25 * acc[i][r * TN + j] : acc[i][r * TN + j]) + bv;
                     if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
                     y[obase + j] = v;
                 }

@@ -42,7 +42,7 @@ static double conv_loss(void *u, const double *unused) {
 }
 
 static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, unsigned seed) {
-    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0}, 0, 0, 0, 0, 0, 0};
+    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, 0}, 0, 0, 0, 0, 0, 0};
     size_t nx = (size_t)B * Cin * Hh * W, nw = (size_t)Cout * Cin * K * K;
     t.ny = (size_t)B * Cout * vkm_conv2d_ho(&t.p) * vkm_conv2d_wo(&t.p);
     unsigned s = seed;

@@ -1,6 +1,7 @@
 /* Launchers of conv2d forward, backward-data, backward-filter and the bias
  * gradient (shaders/conv2d*.comp): argument checks, the tile-strategy and
  * workgroup choices, and push constants mirroring the shaders' blocks. */
+#include <string.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
@@ -23,6 +24,9 @@ typedef struct {
 } igemm_push;
 
 static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
+    if (p->pool && strcmp(op, "conv2d") != 0)
+        return vkm_seq_fail(s, "%s: pool is a forward-only option (its backward is avgpool2_bwd, then "
+                               "the unpooled backwards)", op);
     if (p->B < 1 || p->Cin < 1 || p->Cout < 1 || p->H < 1 || p->W < 1)
         return vkm_seq_fail(s, "%s: bad shape B=%d Cin=%d H=%d W=%d Cout=%d", op, p->B, p->Cin, p->H,
                             p->W, p->Cout);
@@ -33,6 +37,8 @@ static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
     if (vkm_conv2d_ho(p) < 1 || vkm_conv2d_wo(p) < 1)
         return vkm_seq_fail(s, "%s: a %dx%d input is smaller than the %dx%d filter (pad %d)", op,
                             p->H, p->W, p->K, p->K, p->pad);
+    if (vkm_conv2d_yh(p) < 1 || vkm_conv2d_yw(p) < 1)
+        return vkm_seq_fail(s, "%s: the %dx%d output is too small to pool", op, vkm_conv2d_ho(p), vkm_conv2d_wo(p));
     return 0;
 }
 
@@ -40,20 +46,22 @@ static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
  * on a 4x4 map) is a linear layer over the flattened input: run it as GEMM,
  * which parallelizes over the output channels instead of one pixel. */
 static int as_linear(const vkm_conv2d_p *p, vkm_linear_p *l) {
-    if (p->pad != 0 || p->H != p->K || p->W != p->K || p->K == 1) return 0;
+    if (p->pool || p->pad != 0 || p->H != p->K || p->W != p->K || p->K == 1) return 0;
     *l = (vkm_linear_p){p->B, p->Cin * p->K * p->K, p->Cout, p->bias, p->acc};
     return 1;
 }
 
 static long long nx_of(const vkm_conv2d_p *p) { return (long long)p->B * p->Cin * p->H * p->W; }
+/* the forward's output (the backwards take no pool) */
 static long long ny_of(const vkm_conv2d_p *p) {
-    return (long long)p->B * p->Cout * vkm_conv2d_ho(p) * vkm_conv2d_wo(p);
+    return (long long)p->B * p->Cout * vkm_conv2d_yh(p) * vkm_conv2d_yw(p);
 }
 static long long nw_of(const vkm_conv2d_p *p) { return (long long)p->Cout * p->Cin * p->K * p->K; }
 
-/* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]. */
+/* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo] (Ho, Wo pooled
+ * when pool). */
 static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *pc, vkm_buf in,
-                 vkm_buf w, vkm_buf bias, vkm_buf out, int K) {
+                 vkm_buf w, vkm_buf bias, vkm_buf out, int K, int pool) {
     uint32_t tn = ig_tn(pc->Wo), tr = ig_tr(pc->Wo);
     pc->segs = (int)((pc->Wo + tn - 1) / tn);
     long long nseg = (long long)pc->B * ((pc->Ho + tr - 1) / tr) * pc->segs;
@@ -71,11 +79,12 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[6] = {local, (uint32_t)K, strategy, tm, tn, tr};
+    uint32_t spec[7] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)(pool != 0)};
+    /* pooled: K*K taps per pooled pixel (the box sums' adds are not counted) */
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
     double bytes = 4.0 * ((double)pc->B * pc->IC * pc->H * pc->W + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 6, .push = pc,
+    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 7, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
                            .groups = {groups[0], groups[1], 1}, .flops = flops, .bytes = bytes,
                            .label = op};
@@ -90,9 +99,9 @@ int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_b
         return -1;
     vkm_linear_p l;   /* (its dispatch is labelled "linear") */
     if (as_linear(p, &l)) return vkm_op_linear(s, &l, x, w, b, y);
-    igemm_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, vkm_conv2d_ho(p), vkm_conv2d_wo(p),
+    igemm_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, vkm_conv2d_yh(p), vkm_conv2d_yw(p),
                      p->pad, 0, 0, 0, p->bias != 0, p->acc != 0, 0, 0, 0, 0};
-    return igemm(s, VKM_SHADER_CONV2D, op, &pc, x, w, p->bias ? b : w, y, p->K);
+    return igemm(s, VKM_SHADER_CONV2D, op, &pc, x, w, p->bias ? b : w, y, p->K, p->pool);
 }
 
 int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
@@ -105,7 +114,7 @@ int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_bu
     /* the forward correlation of dy with the flipped filter, padding K-1-pad */
     igemm_push pc = {p->B, p->Cout, vkm_conv2d_ho(p), vkm_conv2d_wo(p), p->Cin, p->H, p->W,
                      p->K - 1 - p->pad, 0, 0, 0, 0, p->acc != 0, 0, 0, 0, 0};
-    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K);
+    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K, 0);
 }
 
 /* Mirrors Params in shaders/conv2d_bwd_filter.comp. */

@@ -9,14 +9,23 @@
 #include <stdint.h>
 
 /* conv2d, stride 1, zero padding. x[B,Cin,H,W], w[Cout,Cin,K,K], b[Cout],
- * y[B,Cout,Ho,Wo] with Ho = H + 2*pad - K + 1, Wo likewise. K in {1,3,4}. */
+ * conv output [B,Cout,Ho,Wo] with Ho = H + 2*pad - K + 1, Wo likewise. K in
+ * {1,3,4}.
+ * pool (forward only): y = avgpool2(conv + b), [B,Cout,Ho/2,Wo/2] (floor).
+ * The mean of a 2x2 output block is the conv of the 2x2 box sums of the input
+ * at stride 2, so the fused forward costs a quarter of the unpooled conv's
+ * FLOPs; its backward is avgpool2_bwd then the unpooled backwards. */
 typedef struct {
     int B, Cin, H, W, Cout, K, pad;
     int bias;  /* forward adds b; bwd_filter also writes db */
     int acc;
+    int pool;
 } vkm_conv2d_p;
 static inline int vkm_conv2d_ho(const vkm_conv2d_p *p) { return p->H + 2 * p->pad - p->K + 1; }
 static inline int vkm_conv2d_wo(const vkm_conv2d_p *p) { return p->W + 2 * p->pad - p->K + 1; }
+/* the forward's stored output: the conv's, or its pooled half */
+static inline int vkm_conv2d_yh(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_ho(p) / 2 : vkm_conv2d_ho(p); }
+static inline int vkm_conv2d_yw(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_wo(p) / 2 : vkm_conv2d_wo(p); }
 
 /* Fixed depthwise high-pass filter [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]] * scale,
  * padding 1, x and y [B,C,H,W]. The kernel is symmetric, so its adjoint is the
