@@ -482,24 +482,25 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
     switch (fw.op) {
     case N_CONV2D:
         if (!dy) return;
-        if (fw.p.conv.pool && (ng(g, fw.in[0]) || ng(g, fw.in[1]))) {
-            /* the mean's adjoint spreads dy over each 2x2 block; the rest is
-             * the unpooled conv's backward */
-            vkm_conv2d_p c = fw.p.conv;
-            vkm_t dyf = new_tensor(g, vkm_shp(c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c)), T_TRANSIENT);
-            if (!dyf || !(n = new_node(g, N_AVGPOOL2_BWD, 0))) return;
-            n->p.rs = (vkm_resample_p){c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c), 0};
-            n->in[0] = dy, n->out[0] = dyf, n->flops = (double)vkm_numel(g->t[dyf].shape);
-            dy = dyf;
-            fw.p.conv.pool = 0;
-            fw.flops = 2.0 * c.B * c.Cout * vkm_conv2d_ho(&c) * vkm_conv2d_wo(&c) * c.Cin * c.K * c.K;
-        }
         if (ng(g, fw.in[0])) {
+            vkm_t dyx = dy;
+            vkm_conv2d_p c = fw.p.conv;
+            double flops = fw.flops;
+            if (c.pool) {
+                /* the input gradient of the pooled conv: the mean's adjoint
+                 * spreads dy over each 2x2 block, then the unpooled one */
+                c.pool = 0;
+                dyx = new_tensor(g, vkm_shp(c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c)), T_TRANSIENT);
+                if (!dyx || !(n = new_node(g, N_AVGPOOL2_BWD, 0))) return;
+                n->p.rs = (vkm_resample_p){c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c), 0};
+                n->in[0] = dy, n->out[0] = dyx, n->flops = (double)vkm_numel(g->t[dyx].shape);
+                flops = 2.0 * c.B * c.Cout * vkm_conv2d_ho(&c) * vkm_conv2d_wo(&c) * c.Cin * c.K * c.K;
+            }
             vkm_t gx = grad_for(g, fw.in[0], &acc);
             if ((n = new_node(g, N_CONV2D_BWD_DATA, 0))) {
-                n->p.conv = fw.p.conv;
+                n->p.conv = c;
                 n->p.conv.acc = acc;
-                n->in[0] = dy, n->in[1] = fw.in[1], n->out[0] = gx, n->flops = fw.flops;
+                n->in[0] = dyx, n->in[1] = fw.in[1], n->out[0] = gx, n->flops = flops;
             }
         }
         if (ng(g, fw.in[1])) {

@@ -18,6 +18,10 @@
 // TM is 8; TC is the launcher's choice (big tiles measured fastest on
 // lavapipe, as long as the input channels fill them): 4 for K=3 (288 sums),
 // 2 for K=4 (256), 4 or 8 for K=1, fewer when Cin <= 8.
+//
+// POOL: the gradient of conv2d's pooled forward (dy is the 2x2 mean's):
+// dw = 1/4 of the stride-2 correlation of dy with the input's 2x2 box sums,
+// so a segment loads two input rows per tap row and sums each box once.
 #version 450
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -34,6 +38,11 @@ const int KK = K * K;
 const int TM = 8;   // output channels per tile
 // input channels per lane (launcher's choice: fewer when Cin is small)
 layout(constant_id = 3) const int TC = 4;
+layout(constant_id = 4) const int POOL = 0;
+const int SX = POOL != 0 ? 2 : 1;   // input pixels per dy pixel
+const int SEG = SX * P + K - 1;     // input columns per row segment
+#define SEGMAX (2 * P + KMAX - 1)
+const float WSCALE = POOL != 0 ? 0.25 : 1.0;
 const int NT = TC * KK;   // sums per output channel per lane
 const int RS = int(gl_WorkGroupSize.y);
 
@@ -100,10 +109,10 @@ void main() {
                 bsum[i] = t;
             }
         }
-        bool colok[P + KMAX - 1];
-        int colidx[P + KMAX - 1];
-        [[unroll]] for (int u = 0; u < P + KMAX - 1; u++) {
-            int ix = ox0 + u - pc.pad;
+        bool colok[SEGMAX];
+        int colidx[SEGMAX];
+        [[unroll]] for (int u = 0; u < SEGMAX; u++) {
+            int ix = SX * ox0 + u - pc.pad;
             colok[u] = ix >= 0 && ix < pc.W;
             colidx[u] = clamp(ix, 0, pc.W - 1);
         }
@@ -112,22 +121,32 @@ void main() {
             if (c < TC) {
                 [[unroll]] for (int ky = 0; ky < KMAX; ky++) {
                     if (ky < K) {
-                        int iy = oy + ky - pc.pad;
+                        int iy = SX * oy + ky - pc.pad;
                         bool rowok = iy >= 0 && iy < pc.H;
                         int rb = xb + cbase[c] + clamp(iy, 0, pc.H - 1) * pc.W;
-                        float xr[P + KMAX - 1];
-                        [[unroll]] for (int u = 0; u < P + KMAX - 1; u++)
-                            if (u < P + K - 1) {
+                        bool rowok2 = iy + 1 < pc.H;   // (iy + 1 >= 0 always)
+                        int rb2 = xb + cbase[c] + clamp(iy + 1, 0, pc.H - 1) * pc.W;
+                        float xr[SEGMAX];   // x, or the 2x2 box sums when pooled
+                        [[unroll]] for (int u = 0; u < SEGMAX; u++)
+                            if (u < SEG) {
                                 // unconditional fetch (clamped index) + select: no divergent branch
                                 float v = texelFetch(X, rb + colidx[u]).r;
-                                xr[u] = (rowok && colok[u]) ? v : 0.0;
+                                v = (rowok && colok[u]) ? v : 0.0;
+                                if (POOL != 0) {
+                                    float v2 = texelFetch(X, rb2 + colidx[u]).r;
+                                    v += (rowok2 && colok[u]) ? v2 : 0.0;
+                                }
+                                xr[u] = v;
                             }
+                        if (POOL != 0)
+                            [[unroll]] for (int u = 0; u < SEGMAX - 1; u++)
+                                if (u < SEG - 1) xr[u] += xr[u + 1];
                         [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
                             if (kx < K) {
                                 int j = c * KK + ky * K + kx;
                                 [[unroll]] for (int t = 0; t < P; t++)
                                     [[unroll]] for (int i = 0; i < TM; i++)
-                                        acc[i][j] = fma(g[i][t], xr[t + kx], acc[i][j]);
+                                        acc[i][j] = fma(g[i][t], xr[SX * t + kx], acc[i][j]);
                             }
                         }
                     }
@@ -148,7 +167,7 @@ void main() {
                     [[unroll]] for (int tap = 0; tap < KMAX * KMAX; tap++) {
                         if (tap < KK) {
                             int idx = pc.dwoff + (co * pc.Cin + ci) * KK + tap;
-                            float v = acc[i][c * KK + tap];
+                            float v = WSCALE * acc[i][c * KK + tap];
                             dw[idx] = pc.acc != 0 ? dw[idx] + v : v;
                         }
                     }
@@ -188,6 +207,7 @@ void main() {
         int co = co0 + i, ci = ci0 + c * 8 + l;
         if (co < pc.Cout && ci < pc.Cin) {
             int idx = pc.dwoff + (co * pc.Cin + ci) * KK + tap;
+            s *= WSCALE;
             dw[idx] = pc.acc != 0 ? dw[idx] + s : s;
         }
     }

@@ -1,7 +1,7 @@
 /* Central-difference checks of the conv family's CPU reference backwards
  * against their forwards (loss = sum r .* forward), for every input and
- * parameter of conv2d, gemm (all transposes), the linear layers and the
- * high-pass filter, plus the acc rule. Runs without Vulkan. */
+ * parameter of conv2d (also pooled), gemm (all transposes), the linear
+ * layers and the high-pass filter, plus the acc rule. Runs without Vulkan. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +87,27 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
     TU_CHECK(bad == 0, "%s: acc=1 does not add (%d values)", what, bad);
     free(dx2); free(dw2); free(db2); free(y2);
     free(t.x); free(t.w); free(t.b); free(t.r); free(t.y); free(dx); free(dw); free(db);
+}
+
+/* conv2d with pool: bwd_filter and bwd_bias with pool against the pooled
+ * forward (its input gradient is avgpool2_bwd then the unpooled one: the
+ * graph's rule, checked by test_graph) */
+static void check_conv_pool(int B, int Cin, int Hh, int W, int Cout, int K, int pad, unsigned seed) {
+    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, 1, 0, 1}, 0, 0, 0, 0, 0, 0};
+    size_t nx = (size_t)B * Cin * Hh * W, nw = (size_t)Cout * Cin * K * K;
+    t.ny = (size_t)B * Cout * vkm_conv2d_yh(&t.p) * vkm_conv2d_yw(&t.p);
+    unsigned s = seed;
+    t.x = alloc(nx); t.w = alloc(nw); t.b = alloc(Cout); t.r = alloc(t.ny); t.y = alloc(t.ny);
+    fill(t.x, nx, &s); fill(t.w, nw, &s); fill(t.b, Cout, &s); fill(t.r, t.ny, &s);
+    double *dw = alloc(nw), *db = alloc(Cout);
+    ref_conv2d_bwd_filter(&t.p, t.x, t.r, dw, db);
+    char what[128];
+    snprintf(what, sizeof what, "conv2d pool B%d Cin%d %dx%d Cout%d K%d pad%d", B, Cin, Hh, W, Cout, K, pad);
+    double e = tu_gradcheck(conv_loss, &t, t.w, dw, nw, 200, H, seed);
+    TU_CHECK(e < TOL, "%s: dw error %g", what, e);
+    e = tu_gradcheck(conv_loss, &t, t.b, db, Cout, 0, H, seed);
+    TU_CHECK(e < TOL, "%s: db error %g", what, e);
+    free(t.x); free(t.w); free(t.b); free(t.r); free(t.y); free(dw); free(db);
 }
 
 /* ---- gemm -------------------------------------------------------------- */
@@ -201,6 +222,9 @@ int main(void) {
     check_conv(2, 3, 3, 5, 2, 1, 1, 1, seed++);
     check_conv(2, 3, 4, 4, 5, 4, 0, 1, seed++); /* style encoder's valid 4x4 */
     check_conv(1, 2, 5, 3, 2, 4, 1, 0, seed++);
+    check_conv_pool(2, 3, 6, 8, 4, 3, 1, seed++);
+    check_conv_pool(1, 2, 7, 5, 3, 3, 1, seed++); /* odd: the floor drops a row and a column */
+    check_conv_pool(2, 2, 6, 6, 3, 4, 1, seed++);
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) check_gemm(5, 7, 3, ta, tb, (ta + tb) & 1, 0.7f, seed++);
     check_linear(3, 5, 4, 1, seed++);

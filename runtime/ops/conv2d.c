@@ -24,9 +24,9 @@ typedef struct {
 } igemm_push;
 
 static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
-    if (p->pool && strcmp(op, "conv2d") != 0)
-        return vkm_seq_fail(s, "%s: pool is a forward-only option (its backward is avgpool2_bwd, then "
-                               "the unpooled backwards)", op);
+    if (p->pool && strcmp(op, "conv2d_bwd_data") == 0)
+        return vkm_seq_fail(s, "%s: no pool option (the pooled conv's input gradient is avgpool2_bwd, then "
+                               "the unpooled one)", op);
     if (p->B < 1 || p->Cin < 1 || p->Cout < 1 || p->H < 1 || p->W < 1)
         return vkm_seq_fail(s, "%s: bad shape B=%d Cin=%d H=%d W=%d Cout=%d", op, p->B, p->Cin, p->H,
                             p->W, p->Cout);
@@ -139,7 +139,7 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
     uint32_t gx = vkm_div_up((uint64_t)p->Cin, 8u * tc), gy = vkm_div_up((uint64_t)p->Cout, BF_TM);
     if (gx > 65535 || gy > 65535)
         return vkm_seq_fail(s, "%s: %d x %d channels too many for one dispatch", op, p->Cout, p->Cin);
-    int Ho = vkm_conv2d_ho(p), Wo = vkm_conv2d_wo(p);
+    int Ho = vkm_conv2d_yh(p), Wo = vkm_conv2d_yw(p);   /* dy's: pooled when pool */
     bwd_filter_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, Ho, Wo, p->pad, p->acc != 0, 0, 0, 0, p->bias != 0, 0};
     int wacc = p->acc ? VKM_RW : VKM_WRITE;
     vkm_bind binds[4] = {{conv_view(s, x, &pc.xoff), VKM_READ, 1},
@@ -151,10 +151,10 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
      * (measured on lavapipe: config tiny step 155 -> 130-140 ms, every small
      * config shape as fast or faster); a GPU keeps the rows for parallelism */
     uint32_t rs = vkm_device(vkm_seq_ctx(s))->cpu_kernels ? 1u : BF_RS;
-    uint32_t spec[4] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc};
+    uint32_t spec[5] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0)};
     double flops = 2.0 * p->B * p->Cout * (double)Ho * Wo * p->Cin * p->K * p->K;
     double bytes = 4.0 * ((double)nx_of(p) + (double)ny_of(p) + (double)nw_of(p) * (p->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 4,
+    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 5,
                            .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 4,
                            .groups = {gx, gy, 1}, .flops = flops, .bytes = bytes, .label = op};
     return vkm_dispatch(s, &d);
@@ -168,7 +168,7 @@ int vkm_op_conv2d_bwd_bias(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_bu
     if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, ny_of(p)) ||
         conv_check_buf(s, op, "db", db, p->Cout))
         return -1;
-    bwd_bias_push pc = {p->B, p->Cout, vkm_conv2d_ho(p) * vkm_conv2d_wo(p), p->acc != 0, 0, 0};
+    bwd_bias_push pc = {p->B, p->Cout, vkm_conv2d_yh(p) * vkm_conv2d_yw(p), p->acc != 0, 0, 0};
     vkm_bind binds[2] = {{conv_view(s, dy, &pc.dyoff), VKM_READ, 1},
                          {conv_view(s, db, &pc.dboff), p->acc ? VKM_RW : VKM_WRITE, 0}};
     uint32_t gx = (uint32_t)(p->Cout < 65535 ? p->Cout : 65535);

@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 void ref_conv2d_bwd_bias(const vkm_conv2d_p *p, const double *dy, double *db) {
-    size_t L = (size_t)vkm_conv2d_ho(p) * vkm_conv2d_wo(p);
+    size_t L = (size_t)vkm_conv2d_yh(p) * vkm_conv2d_yw(p);   /* dy's pixels (pooled with pool) */
     for (int co = 0; co < p->Cout; co++) {
         double s = 0;
         for (int n = 0; n < p->B; n++)

@@ -11,10 +11,12 @@
 /* conv2d, stride 1, zero padding. x[B,Cin,H,W], w[Cout,Cin,K,K], b[Cout],
  * conv output [B,Cout,Ho,Wo] with Ho = H + 2*pad - K + 1, Wo likewise. K in
  * {1,3,4}.
- * pool (forward only): y = avgpool2(conv + b), [B,Cout,Ho/2,Wo/2] (floor).
- * The mean of a 2x2 output block is the conv of the 2x2 box sums of the input
- * at stride 2, so the fused forward costs a quarter of the unpooled conv's
- * FLOPs; its backward is avgpool2_bwd then the unpooled backwards. */
+ * pool: y = avgpool2(conv + b), [B,Cout,Ho/2,Wo/2] (floor). The mean of a
+ * 2x2 output block is the conv of the 2x2 box sums of the input at stride 2,
+ * so the fused forward costs a quarter of the unpooled conv's FLOPs, and so
+ * does bwd_filter with pool (dy is then the pooled output's gradient;
+ * bwd_bias takes it too). bwd_data has no pool: the input gradient is
+ * avgpool2_bwd, then the unpooled bwd_data. */
 typedef struct {
     int B, Cin, H, W, Cout, K, pad;
     int bias;  /* forward adds b; bwd_filter also writes db */
