@@ -157,15 +157,15 @@ vkm_t vkm_g_reshape(vkm_graph *g, vkm_t x, vkm_shape s) { return alias(g, x, s, 
 
 #define NEED(cond, ...) do { if (!(cond)) { gfail(g, __VA_ARGS__); return 0; } } while (0)
 
-static vkm_t conv_node(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad, int pool) {
+static vkm_t conv_node(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad, int pool, int up) {
     NEED(valid(g, x) && valid(g, w), "conv2d: invalid input");
     vkm_shape xs = g->t[x].shape, ws = g->t[w].shape;
     NEED(ws.c == xs.c && ws.h == ws.w && (ws.h == 1 || ws.h == 3 || ws.h == 4) && pad >= 0 && pad <= 1,
          "conv2d: weight [%d,%d,%d,%d] does not fit input channels %d", ws.n, ws.c, ws.h, ws.w, xs.c);
     NEED(!b || vkm_numel(g->t[b].shape) == ws.n, "conv2d: bias size");
-    vkm_conv2d_p p = {xs.n, xs.c, xs.h, xs.w, ws.n, ws.h, pad, b != 0, 0, pool};
+    vkm_conv2d_p p = {xs.n, xs.c, xs.h << up, xs.w << up, ws.n, ws.h, pad, b != 0, 0, pool, up};
     int ho = vkm_conv2d_yh(&p), wo = vkm_conv2d_yw(&p);
-    NEED(ho > 0 && wo > 0, "conv2d%s: output would be empty", pool ? " + avgpool2" : "");
+    NEED(ho > 0 && wo > 0, "conv2d%s: output would be empty", pool ? " + avgpool2" : up ? " of upsample2" : "");
     vkm_t y = new_tensor(g, vkm_shp(xs.n, ws.n, ho, wo), T_TRANSIENT);
     vkm_node *n = new_node(g, N_CONV2D, 1);
     if (!n || !y) return 0;
@@ -175,9 +175,12 @@ static vkm_t conv_node(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad, int poo
     n->flops = 2.0 * p.B * p.Cout * ho * wo * p.Cin * p.K * p.K;
     return y;
 }
-vkm_t vkm_g_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad) { return conv_node(g, x, w, b, pad, 0); }
+vkm_t vkm_g_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad) { return conv_node(g, x, w, b, pad, 0, 0); }
 vkm_t vkm_g_conv2d_avgpool2(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad) {
-    return conv_node(g, x, w, b, pad, 1);
+    return conv_node(g, x, w, b, pad, 1, 0);
+}
+vkm_t vkm_g_upsample2_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad) {
+    return conv_node(g, x, w, b, pad, 0, 1);
 }
 
 vkm_t vkm_g_linear(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b) {
@@ -496,6 +499,7 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
                 n->in[0] = dy, n->out[0] = dyx, n->flops = (double)vkm_numel(g->t[dyx].shape);
                 flops = 2.0 * c.B * c.Cout * vkm_conv2d_ho(&c) * vkm_conv2d_wo(&c) * c.Cin * c.K * c.K;
             }
+            if (c.up) flops /= 4; /* the pooled form of upsample2's adjoint */
             vkm_t gx = grad_for(g, fw.in[0], &acc);
             if ((n = new_node(g, N_CONV2D_BWD_DATA, 0))) {
                 n->p.conv = c;

@@ -69,6 +69,9 @@ vkm_t vkm_g_reshape(vkm_graph *g, vkm_t x, vkm_shape s); /* same storage, new sh
 vkm_t vkm_g_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad); /* w [Cout,Cin,K,K]; b may be 0 */
 /* avgpool2(conv2d(x, w, b, pad)) as one op: a quarter of the FLOPs */
 vkm_t vkm_g_conv2d_avgpool2(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad);
+/* conv2d(upsample2(x), w, b, pad) as one op, without the upsampled copy; its
+ * input gradient costs a quarter of the FLOPs */
+vkm_t vkm_g_upsample2_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad);
 vkm_t vkm_g_linear(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b);         /* x [B,in,1,1], w [out,in,1,1] */
 vkm_t vkm_g_hpf(vkm_graph *g, vkm_t x, float scale);
 vkm_t vkm_g_instnorm(vkm_graph *g, vkm_t x, vkm_t gamma, vkm_t beta); /* affine if gamma, else none */

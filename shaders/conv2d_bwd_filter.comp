@@ -39,6 +39,8 @@ const int TM = 8;   // output channels per tile
 // input channels per lane (launcher's choice: fewer when Cin is small)
 layout(constant_id = 3) const int TC = 4;
 layout(constant_id = 4) const int POOL = 0;
+// UP: x is read nearest-upsampled (stored at H/2 x W/2; the up conv's filter gradient)
+layout(constant_id = 5) const int UP = 0;
 const int SX = POOL != 0 ? 2 : 1;   // input pixels per dy pixel
 const int SEG = SX * P + K - 1;     // input columns per row segment
 #define SEGMAX (2 * P + KMAX - 1)
@@ -67,7 +69,8 @@ void main() {
     [[unroll]] for (int i = 0; i < TM; i++)
         [[unroll]] for (int j = 0; j < TCMAX * KMAX * KMAX; j++) acc[i][j] = 0.0;
 
-    int plane = pc.H * pc.W, oplane = pc.Ho * pc.Wo;
+    int xw = pc.W >> UP;   // stored row length
+    int plane = (pc.H >> UP) * xw, oplane = pc.Ho * pc.Wo;
     int cbase[TCMAX];   // plane offsets of this lane's (clamped) input channels
     [[unroll]] for (int c = 0; c < TCMAX; c++)
         if (c < TC) cbase[c] = min(ci0 + c * 8 + lane, pc.Cin - 1) * plane;
@@ -114,7 +117,7 @@ void main() {
         [[unroll]] for (int u = 0; u < SEGMAX; u++) {
             int ix = SX * ox0 + u - pc.pad;
             colok[u] = ix >= 0 && ix < pc.W;
-            colidx[u] = clamp(ix, 0, pc.W - 1);
+            colidx[u] = clamp(ix, 0, pc.W - 1) >> UP;
         }
         int xb = pc.xoff + b * pc.Cin * plane;
         [[unroll]] for (int c = 0; c < TCMAX; c++) {
@@ -123,9 +126,9 @@ void main() {
                     if (ky < K) {
                         int iy = SX * oy + ky - pc.pad;
                         bool rowok = iy >= 0 && iy < pc.H;
-                        int rb = xb + cbase[c] + clamp(iy, 0, pc.H - 1) * pc.W;
+                        int rb = xb + cbase[c] + (clamp(iy, 0, pc.H - 1) >> UP) * xw;
                         bool rowok2 = iy + 1 < pc.H;   // (iy + 1 >= 0 always)
-                        int rb2 = xb + cbase[c] + clamp(iy + 1, 0, pc.H - 1) * pc.W;
+                        int rb2 = xb + cbase[c] + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
                         float xr[SEGMAX];   // x, or the 2x2 box sums when pooled
                         [[unroll]] for (int u = 0; u < SEGMAX; u++)
                             if (u < SEG) {

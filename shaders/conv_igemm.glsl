@@ -17,10 +17,13 @@
 // channel block; subgroup size a multiple of 8). Read-only operands come
 // through texel buffers (fastest on lavapipe).
 //
-// POOL (forward only): the output is the mean of each 2x2 block of the conv's
-// output. That mean is the conv, at stride 2, of the input's 2x2 box sums, so
-// a tile loads two input rows per tap row, sums each 2x2 box once for all TM
-// channels and runs K*K taps per pooled pixel instead of 4*K*K.
+// POOL: the output is the mean (1) or the sum (2: upsample2's adjoint, for
+// the input gradient of an up conv) of each 2x2 block of the conv's output.
+// That is the conv, at stride 2, of the input's 2x2 box sums, so a tile loads
+// two input rows per tap row, sums each 2x2 box once for all TM channels and
+// runs K*K taps per pooled pixel instead of 4*K*K.
+// UP: the input is read nearest-upsampled (stored at H/2 x W/2): the conv of
+// upsample2(x) without the upsampled copy.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
@@ -36,7 +39,9 @@ layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 // Output rows per tile: 1, or 2 / 4 for maps of rows of 8 / 4 pixels, so a
 // tile still holds 16 pixels and each filter tap loaded feeds as many FMAs.
 layout(constant_id = 5) const int TR = 1;
-layout(constant_id = 6) const int POOL = 0;
+layout(constant_id = 6) const int POOL = 0;   // 0, 1 (mean) or 2 (sum)
+layout(constant_id = 7) const int UP = 0;     // 0 or 1
+const float PSCALE = POOL == 1 ? 0.25 : 1.0;
 #define TRMAX 4
 
 #define TNMAX 16
@@ -99,9 +104,10 @@ void main() {
     [[unroll]] for (int t = 0; t < SEGMAX; t++) {
         int ix = SX * ox0 + t - pc.pad;
         colok[t] = ix >= 0 && ix < pc.W;
-        colidx[t] = clamp(ix, 0, pc.W - 1);
+        colidx[t] = clamp(ix, 0, pc.W - 1) >> UP;
     }
-    int plane = pc.H * pc.W;
+    int xw = pc.W >> UP;   // stored row length
+    int plane = (pc.H >> UP) * xw;
     int xbase = pc.xoff + b * pc.IC * plane;
     for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
         for (int ky = 0; ky < K; ky++) {
@@ -110,9 +116,9 @@ void main() {
                 if (r < TR) {
                     int iy = SX * (oy + r) + ky - pc.pad;
                     bool rowok = iy >= 0 && iy < pc.H;
-                    int rbase = xbase + clamp(iy, 0, pc.H - 1) * pc.W;
+                    int rbase = xbase + (clamp(iy, 0, pc.H - 1) >> UP) * xw;
                     bool rowok2 = iy + 1 >= 0 && iy + 1 < pc.H;
-                    int rbase2 = xbase + clamp(iy + 1, 0, pc.H - 1) * pc.W;
+                    int rbase2 = xbase + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
                     [[unroll]] for (int t = 0; t < SEGMAX; t++) {
                         if (t < SEG) {
                             // unconditional fetch (clamped index) + select: no divergent branch
@@ -161,7 +167,7 @@ void main() {
             int obase = pc.yoff + ((b * pc.OC + oc) * pc.Ho + oy + r) * pc.Wo + ox0;
             [[unroll]] for (int j = 0; j < TNMAX; j++) {
                 if (j < TN && ox0 + j < pc.Wo) {
-                    float v = (POOL != 0 ? 0.25 * acc[i][r * TN + j] : acc[i][r * TN + j]) + bv;
+                    float v = PSCALE * acc[i][r * TN + j] + bv;
                     if (pc.acc != 0) v += y[obase + j];   // uniform branch: no load when overwriting
                     y[obase + j] = v;
                 }

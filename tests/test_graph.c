@@ -1,6 +1,6 @@
 /* ctest: the static graph on a small network that uses every graph op (conv
  * with/without bias, linear, instance norm and AdaIN fused with their
- * activation, activations, pool, conv fused with pool,
+ * activation, activations, pool, conv fused with pool or upsample,
  * upsample, HPF, concat with a zero slot, slice, mean, axpby, randn, L1, BCE,
  * detach, a tensor used several times): Vulkan vs the CPU reference for loss
  * values and every parameter gradient, central differences of the reference
@@ -40,7 +40,8 @@ static void build_store(net *n) {
         {"style.b", {2 * C, 1, 1, 1}, 0.1f, 0}, {"out.w", {1, C, 3, 3}, 0.3f, 0},
         {"out.b", {1, 1, 1, 1}, 0.1f, 0}, {"disc.w", {1, C, 4, 4}, 0.3f, 0},
         {"disc.b", {1, 1, 1, 1}, 0.1f, 0}, {"down.w", {1, C, 3, 3}, 0.3f, 0},
-        {"down.b", {1, 1, 1, 1}, 0.1f, 0},
+        {"down.b", {1, 1, 1, 1}, 0.1f, 0}, {"up.w", {1, 1, 3, 3}, 0.4f, 0},
+        {"up.b", {1, 1, 1, 1}, 0.1f, 0},
     };
     n->np = (int)(sizeof ps / sizeof ps[0]);
     for (int i = 0; i < n->np; i++)
@@ -70,8 +71,10 @@ static vkm_graph *build_graph(net *n, int backward, int train, int detach) {
     vkm_t m2[2] = {r, detach ? vkm_g_detach(g, a) : vkm_g_act(g, a, 0.2f)};
     vkm_t mean = vkm_g_mean(g, m2, 2);
     vkm_t img = vkm_g_conv2d(g, mean, P(7), P(8), 1);              /* [B,1,8,6] */
-    /* plus conv fused with pool, brought back up: [B,1,4,3] -> [B,1,8,6] */
-    img = vkm_g_axpby(g, img, vkm_g_upsample2(g, vkm_g_conv2d_avgpool2(g, mean, P(11), P(12), 1)), 1.0f, 0.5f);
+    /* plus conv fused with pool, brought back up by a conv fused with
+     * upsample: [B,C,8,6] -> [B,1,4,3] -> [B,1,8,6] */
+    vkm_t pooled = vkm_g_conv2d_avgpool2(g, mean, P(11), P(12), 1);
+    img = vkm_g_axpby(g, img, vkm_g_upsample2_conv2d(g, pooled, P(13), P(14), 1), 1.0f, 0.5f);
     vkm_t tcrop = vkm_g_slice(g, vkm_g_concat(g, (vkm_t[]){img, img}, 2, 0), 1, 1);
     /* the target brought to 8x6 through pool/upsample keeps the test simple */
     vkm_t tsm = vkm_g_upsample2(g, vkm_g_avgpool2(g, tgt));       /* [B,1,8,6] */

@@ -41,9 +41,9 @@ static double conv_loss(void *u, const double *unused) {
     return dot(t->r, t->y, t->ny);
 }
 
-static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, unsigned seed) {
-    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, 0}, 0, 0, 0, 0, 0, 0};
-    size_t nx = (size_t)B * Cin * Hh * W, nw = (size_t)Cout * Cin * K * K;
+static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, int up, unsigned seed) {
+    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, 0, up}, 0, 0, 0, 0, 0, 0};
+    size_t nx = (size_t)B * Cin * vkm_conv2d_xh(&t.p) * vkm_conv2d_xw(&t.p), nw = (size_t)Cout * Cin * K * K;
     t.ny = (size_t)B * Cout * vkm_conv2d_ho(&t.p) * vkm_conv2d_wo(&t.p);
     unsigned s = seed;
     t.x = alloc(nx); t.w = alloc(nw); t.b = alloc(Cout); t.r = alloc(t.ny); t.y = alloc(t.ny);
@@ -52,8 +52,8 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
     ref_conv2d_bwd_data(&t.p, t.r, t.w, dx);
     ref_conv2d_bwd_filter(&t.p, t.x, t.r, dw, db);
     char what[128];
-    snprintf(what, sizeof what, "conv2d B%d Cin%d %dx%d Cout%d K%d pad%d bias%d", B, Cin, Hh, W,
-             Cout, K, pad, bias);
+    snprintf(what, sizeof what, "conv2d B%d Cin%d %dx%d Cout%d K%d pad%d bias%d up%d", B, Cin, Hh, W,
+             Cout, K, pad, bias, up);
     double e = tu_gradcheck(conv_loss, &t, t.x, dx, nx, 200, H, seed);
     TU_CHECK(e < TOL, "%s: dx error %g", what, e);
     e = tu_gradcheck(conv_loss, &t, t.w, dw, nw, 200, H, seed);
@@ -93,7 +93,7 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
  * forward (its input gradient is avgpool2_bwd then the unpooled one: the
  * graph's rule, checked by test_graph) */
 static void check_conv_pool(int B, int Cin, int Hh, int W, int Cout, int K, int pad, unsigned seed) {
-    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, 1, 0, 1}, 0, 0, 0, 0, 0, 0};
+    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, 1, 0, 1, 0}, 0, 0, 0, 0, 0, 0};
     size_t nx = (size_t)B * Cin * Hh * W, nw = (size_t)Cout * Cin * K * K;
     t.ny = (size_t)B * Cout * vkm_conv2d_yh(&t.p) * vkm_conv2d_yw(&t.p);
     unsigned s = seed;
@@ -216,12 +216,14 @@ static void check_hpf(int B, int C, int Hh, int W, float scale, unsigned seed) {
 
 int main(void) {
     unsigned seed = 7;
-    check_conv(2, 3, 5, 6, 4, 3, 1, 1, seed++);
-    check_conv(1, 2, 7, 5, 3, 3, 0, 0, seed++);
-    check_conv(2, 5, 4, 4, 3, 1, 0, 0, seed++);
-    check_conv(2, 3, 3, 5, 2, 1, 1, 1, seed++);
-    check_conv(2, 3, 4, 4, 5, 4, 0, 1, seed++); /* style encoder's valid 4x4 */
-    check_conv(1, 2, 5, 3, 2, 4, 1, 0, seed++);
+    check_conv(2, 3, 5, 6, 4, 3, 1, 1, 0, seed++);
+    check_conv(1, 2, 7, 5, 3, 3, 0, 0, 0, seed++);
+    check_conv(2, 5, 4, 4, 3, 1, 0, 0, 0, seed++);
+    check_conv(2, 3, 3, 5, 2, 1, 1, 1, 0, seed++);
+    check_conv(2, 3, 4, 4, 5, 4, 0, 1, 0, seed++); /* style encoder's valid 4x4 */
+    check_conv(1, 2, 5, 3, 2, 4, 1, 0, 0, seed++);
+    check_conv(2, 3, 6, 8, 4, 3, 1, 1, 1, seed++); /* up: the conv of the nearest-upsampled input */
+    check_conv(1, 2, 4, 6, 3, 4, 1, 0, 1, seed++);
     check_conv_pool(2, 3, 6, 8, 4, 3, 1, seed++);
     check_conv_pool(1, 2, 7, 5, 3, 3, 1, seed++); /* odd: the floor drops a row and a column */
     check_conv_pool(2, 2, 6, 6, 3, 4, 1, seed++);

@@ -120,7 +120,7 @@ static int bench_convs(vkm_ctx *ctx, int iters, const bench_conv *shapes, int ns
         const bench_conv *sc = &shapes[c];
         bench_op o;
         memset(&o, 0, sizeof o);
-        o.conv = (vkm_conv2d_p){BENCH_BATCH, sc->cin, sc->res, sc->res, sc->cout, 3, 1, 1, 0, 0};
+        o.conv = (vkm_conv2d_p){BENCH_BATCH, sc->cin, sc->res, sc->res, sc->cout, 3, 1, 1, 0, 0, 0};
         long long nx = (long long)BENCH_BATCH * sc->cin * sc->res * sc->res;
         long long ny = (long long)BENCH_BATCH * sc->cout * sc->res * sc->res;
         long long n[4] = {nx, (long long)sc->cout * sc->cin * 9, sc->cout, ny};

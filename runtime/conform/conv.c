@@ -84,20 +84,28 @@ enum { CV_FWD, CV_DATA, CV_FILTER, CV_BIAS };
  * segments of 8 pixels; bwd_filter: > 8 input channels (> 64 for K=1),
  * > 8 output channels and > 8 rows). */
 static const vkm_conv2d_p conv_cases[] = {
-    {1, 1, 1, 1, 1, 3, 1, 1, 0, 0},   {2, 3, 7, 13, 5, 3, 1, 1, 0, 0},  {2, 13, 33, 33, 13, 3, 1, 1, 0, 0},
-    {2, 7, 4, 4, 9, 4, 0, 1, 0, 0},   {1, 70, 5, 3, 3, 1, 0, 0, 0, 0},  {2, 9, 6, 5, 17, 1, 0, 0, 0, 0},
-    {1, 3, 9, 17, 2, 3, 0, 0, 0, 0},  {1, 2, 5, 6, 3, 4, 1, 0, 0, 0},   {2, 33, 3, 1, 10, 3, 1, 1, 0, 0},
-    {2, 5, 20, 37, 1, 3, 1, 1, 0, 0}, {2, 1, 19, 40, 6, 3, 1, 1, 0, 0}, /* image-channel convs */
-    {1, 20, 4, 4, 33, 4, 0, 0, 0, 0}, {2, 3, 3, 3, 5, 3, 0, 1, 0, 0},   /* whole-map filters (GEMM) */
+    {1, 1, 1, 1, 1, 3, 1, 1, 0, 0, 0},   {2, 3, 7, 13, 5, 3, 1, 1, 0, 0, 0},  {2, 13, 33, 33, 13, 3, 1, 1, 0, 0, 0},
+    {2, 7, 4, 4, 9, 4, 0, 1, 0, 0, 0},   {1, 70, 5, 3, 3, 1, 0, 0, 0, 0, 0},  {2, 9, 6, 5, 17, 1, 0, 0, 0, 0, 0},
+    {1, 3, 9, 17, 2, 3, 0, 0, 0, 0, 0},  {1, 2, 5, 6, 3, 4, 1, 0, 0, 0, 0},   {2, 33, 3, 1, 10, 3, 1, 1, 0, 0, 0},
+    {2, 5, 20, 37, 1, 3, 1, 1, 0, 0, 0}, {2, 1, 19, 40, 6, 3, 1, 1, 0, 0, 0}, /* image-channel convs */
+    {1, 20, 4, 4, 33, 4, 0, 0, 0, 0, 0}, {2, 3, 3, 3, 5, 3, 0, 1, 0, 0, 0},   /* whole-map filters (GEMM) */
 };
 /* the fused 2x2 mean (pool: forward, bwd_filter, bwd_bias): even and odd
  * (floored) outputs,
  * rows of 16 / 8 / 4 / 1 pooled pixels, K 1/3/4, the down blocks' 64x64 map,
  * outputs a single pooled pixel wide */
 static const vkm_conv2d_p pool_cases[] = {
-    {2, 5, 10, 14, 19, 3, 1, 1, 0, 1}, {1, 3, 9, 13, 7, 3, 1, 0, 0, 1},  {2, 16, 64, 64, 16, 3, 1, 1, 0, 1},
-    {1, 2, 5, 6, 3, 4, 1, 0, 0, 1},    {2, 4, 8, 7, 3, 1, 0, 1, 0, 1},   {2, 7, 3, 3, 5, 3, 1, 1, 0, 1},
-    {1, 9, 16, 40, 17, 3, 1, 1, 0, 1}, {2, 1, 33, 35, 6, 3, 1, 1, 0, 1}, {1, 6, 4, 5, 1, 3, 0, 1, 0, 1},
+    {2, 5, 10, 14, 19, 3, 1, 1, 0, 1, 0}, {1, 3, 9, 13, 7, 3, 1, 0, 0, 1, 0},  {2, 16, 64, 64, 16, 3, 1, 1, 0, 1, 0},
+    {1, 2, 5, 6, 3, 4, 1, 0, 0, 1, 0},    {2, 4, 8, 7, 3, 1, 0, 1, 0, 1, 0},   {2, 7, 3, 3, 5, 3, 1, 1, 0, 1, 0},
+    {1, 9, 16, 40, 17, 3, 1, 1, 0, 1, 0}, {2, 1, 33, 35, 6, 3, 1, 1, 0, 1, 0}, {1, 6, 4, 5, 1, 3, 0, 1, 0, 1, 0},
+};
+/* conv of the nearest-upsampled input (up; H, W are the upsampled sizes):
+ * stored maps of 1x1 up, rows of every tile width, K 1/3/4, a single output
+ * channel, the decoder's 16 -> 32 map */
+static const vkm_conv2d_p up_cases[] = {
+    {2, 5, 8, 14, 19, 3, 1, 1, 0, 0, 1}, {1, 3, 4, 6, 7, 3, 1, 0, 0, 0, 1},   {2, 16, 32, 32, 8, 3, 1, 1, 0, 0, 1},
+    {1, 2, 6, 4, 3, 4, 1, 0, 0, 0, 1},   {2, 4, 2, 2, 3, 3, 1, 1, 0, 0, 1},   {1, 9, 16, 36, 17, 3, 1, 1, 0, 0, 1},
+    {2, 6, 10, 8, 1, 3, 1, 1, 0, 0, 1},  {1, 4, 8, 8, 5, 1, 0, 0, 0, 0, 1},   {1, 3, 4, 4, 2, 3, 0, 1, 0, 0, 1},
 };
 #define CONV_RANDOM 2
 
@@ -105,7 +113,7 @@ static void conv_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, i
                       vkm_conv2d_p p, int off) {
     static const char *names[] = {"conv2d", "conv2d_bwd_data", "conv2d_bwd_filter", "conv2d_bwd_bias"};
     cv_set S = {ctx, r, off, {{0}}, 0};
-    size_t nx = (size_t)p.B * p.Cin * p.H * p.W, nw = (size_t)p.Cout * p.Cin * p.K * p.K;
+    size_t nx = (size_t)p.B * p.Cin * vkm_conv2d_xh(&p) * vkm_conv2d_xw(&p), nw = (size_t)p.Cout * p.Cin * p.K * p.K;
     size_t ny = (size_t)p.B * p.Cout * vkm_conv2d_yh(&p) * vkm_conv2d_yw(&p);
     vkm_seq *s = NULL;
     if (vkm_seq_begin(ctx, 0, &s)) {
@@ -147,7 +155,7 @@ static void conv_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, i
         char what[160];
         snprintf(what, sizeof what, "%s B%d Cin%d %dx%d Cout%d K%d pad%d bias%d acc%d off%d%s",
                  names[which], p.B, p.Cin, p.H, p.W, p.Cout, p.K, p.pad, p.bias, p.acc, off,
-                 p.pool ? " pool" : "");
+                 p.pool ? " pool" : p.up ? " up" : "");
         /* the output is the last operand; bwd_filter's dw the one before db */
         cv_check(&S, what, &S.op[which == CV_FILTER ? 2 : S.nop - 1], lim);
         if (which == CV_FILTER && p.bias) cv_check(&S, what, &S.op[3], lim);
@@ -159,11 +167,14 @@ static void conv_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, i
 static void conv_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, int which) {
     int nfix = (int)(sizeof conv_cases / sizeof conv_cases[0]);
     int npool = which != CV_DATA ? (int)(sizeof pool_cases / sizeof pool_cases[0]) + CONV_RANDOM : 0;
-    for (int c = 0; c < nfix + CONV_RANDOM + npool && !r->failed; c++) {
+    int nup = (int)(sizeof up_cases / sizeof up_cases[0]);
+    for (int c = 0; c < nfix + CONV_RANDOM + npool + nup && !r->failed; c++) {
         vkm_conv2d_p p;
-        int pc = c - nfix - CONV_RANDOM;   /* >= 0: a pooled forward case */
+        int pc = c - nfix - CONV_RANDOM;   /* >= 0: a pooled case, then an up case */
         if (c < nfix) {
             p = conv_cases[c];
+        } else if (pc >= npool) {
+            p = up_cases[pc - npool];
         } else if (pc >= 0 && pc < npool - CONV_RANDOM) {
             p = pool_cases[pc];
         } else {
@@ -175,7 +186,7 @@ static void conv_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, in
             if (p.H < 1) p.H = 1;
             if (p.W < 1) p.W = 1;
             p.bias = conf_int(rng, 0, 1);
-            p.pool = 0;
+            p.pool = 0, p.up = 0;
             if (pc >= 0) {   /* a random pooled case: at least a 2x2 conv output */
                 p.pool = 1;
                 p.H += 2, p.W += 2;

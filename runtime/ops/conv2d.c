@@ -27,6 +27,9 @@ static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
     if (p->pool && strcmp(op, "conv2d_bwd_data") == 0)
         return vkm_seq_fail(s, "%s: no pool option (the pooled conv's input gradient is avgpool2_bwd, then "
                                "the unpooled one)", op);
+    if (p->pool && p->up) return vkm_seq_fail(s, "%s: pool and up exclude each other", op);
+    if (p->up && (p->H % 2 || p->W % 2))
+        return vkm_seq_fail(s, "%s: up needs an even input size (the upsampled %dx%d)", op, p->H, p->W);
     if (p->B < 1 || p->Cin < 1 || p->Cout < 1 || p->H < 1 || p->W < 1)
         return vkm_seq_fail(s, "%s: bad shape B=%d Cin=%d H=%d W=%d Cout=%d", op, p->B, p->Cin, p->H,
                             p->W, p->Cout);
@@ -46,22 +49,25 @@ static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
  * on a 4x4 map) is a linear layer over the flattened input: run it as GEMM,
  * which parallelizes over the output channels instead of one pixel. */
 static int as_linear(const vkm_conv2d_p *p, vkm_linear_p *l) {
-    if (p->pool || p->pad != 0 || p->H != p->K || p->W != p->K || p->K == 1) return 0;
+    if (p->pool || p->up || p->pad != 0 || p->H != p->K || p->W != p->K || p->K == 1) return 0;
     *l = (vkm_linear_p){p->B, p->Cin * p->K * p->K, p->Cout, p->bias, p->acc};
     return 1;
 }
 
-static long long nx_of(const vkm_conv2d_p *p) { return (long long)p->B * p->Cin * p->H * p->W; }
-/* the forward's output (the backwards take no pool) */
+static long long nx_of(const vkm_conv2d_p *p) {
+    return (long long)p->B * p->Cin * vkm_conv2d_xh(p) * vkm_conv2d_xw(p);
+}
+/* dy / y as stored (pooled when pool) */
 static long long ny_of(const vkm_conv2d_p *p) {
     return (long long)p->B * p->Cout * vkm_conv2d_yh(p) * vkm_conv2d_yw(p);
 }
 static long long nw_of(const vkm_conv2d_p *p) { return (long long)p->Cout * p->Cin * p->K * p->K; }
 
-/* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo] (Ho, Wo pooled
- * when pool). */
+/* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]; pool 1 / 2:
+ * Ho, Wo are the 2x2 means / sums of the conv's output; up: in is stored at
+ * H/2 x W/2 and read nearest-upsampled. */
 static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *pc, vkm_buf in,
-                 vkm_buf w, vkm_buf bias, vkm_buf out, int K, int pool) {
+                 vkm_buf w, vkm_buf bias, vkm_buf out, int K, int pool, int up) {
     uint32_t tn = ig_tn(pc->Wo), tr = ig_tr(pc->Wo);
     pc->segs = (int)((pc->Wo + tn - 1) / tn);
     long long nseg = (long long)pc->B * ((pc->Ho + tr - 1) / tr) * pc->segs;
@@ -79,12 +85,12 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[7] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)(pool != 0)};
+    uint32_t spec[8] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)pool, (uint32_t)(up != 0)};
     /* pooled: K*K taps per pooled pixel (the box sums' adds are not counted) */
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
-    double bytes = 4.0 * ((double)pc->B * pc->IC * pc->H * pc->W + (double)pc->OC * pc->IC * K * K +
+    double bytes = 4.0 * ((double)pc->B * pc->IC * (pc->H >> up) * (pc->W >> up) + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 7, .push = pc,
+    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 8, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
                            .groups = {groups[0], groups[1], 1}, .flops = flops, .bytes = bytes,
                            .label = op};
@@ -101,7 +107,7 @@ int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_b
     if (as_linear(p, &l)) return vkm_op_linear(s, &l, x, w, b, y);
     igemm_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, vkm_conv2d_yh(p), vkm_conv2d_yw(p),
                      p->pad, 0, 0, 0, p->bias != 0, p->acc != 0, 0, 0, 0, 0};
-    return igemm(s, VKM_SHADER_CONV2D, op, &pc, x, w, p->bias ? b : w, y, p->K, p->pool);
+    return igemm(s, VKM_SHADER_CONV2D, op, &pc, x, w, p->bias ? b : w, y, p->K, p->pool ? 1 : 0, p->up);
 }
 
 int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
@@ -111,10 +117,11 @@ int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_bu
         return -1;
     vkm_linear_p l;
     if (as_linear(p, &l)) return vkm_op_linear_bwd_data(s, &l, dy, w, dx);
-    /* the forward correlation of dy with the flipped filter, padding K-1-pad */
-    igemm_push pc = {p->B, p->Cout, vkm_conv2d_ho(p), vkm_conv2d_wo(p), p->Cin, p->H, p->W,
+    /* the forward correlation of dy with the flipped filter, padding K-1-pad;
+     * up: upsample2's adjoint sums each 2x2 block of it on the way */
+    igemm_push pc = {p->B, p->Cout, vkm_conv2d_ho(p), vkm_conv2d_wo(p), p->Cin, vkm_conv2d_xh(p), vkm_conv2d_xw(p),
                      p->K - 1 - p->pad, 0, 0, 0, 0, p->acc != 0, 0, 0, 0, 0};
-    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K, 0);
+    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K, p->up ? 2 : 0, 0);
 }
 
 /* Mirrors Params in shaders/conv2d_bwd_filter.comp. */
@@ -151,10 +158,11 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
      * (measured on lavapipe: config tiny step 155 -> 130-140 ms, every small
      * config shape as fast or faster); a GPU keeps the rows for parallelism */
     uint32_t rs = vkm_device(vkm_seq_ctx(s))->cpu_kernels ? 1u : BF_RS;
-    uint32_t spec[5] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0)};
+    uint32_t spec[6] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0),
+                        (uint32_t)(p->up != 0)};
     double flops = 2.0 * p->B * p->Cout * (double)Ho * Wo * p->Cin * p->K * p->K;
     double bytes = 4.0 * ((double)nx_of(p) + (double)ny_of(p) + (double)nw_of(p) * (p->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 5,
+    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 6,
                            .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 4,
                            .groups = {gx, gy, 1}, .flops = flops, .bytes = bytes, .label = op};
     return vkm_dispatch(s, &d);

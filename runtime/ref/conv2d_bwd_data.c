@@ -1,12 +1,12 @@
 /* Reference of conv2d's input gradient: dx = full correlation of dy with the
- * flipped filter (the adjoint of ref_conv2d). */
+ * flipped filter (the adjoint of ref_conv2d; with up, also of the upsampling). */
 #include "runtime/ref/ref_conv.h"
 #include <stddef.h>
 #include <string.h>
 
 void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *w, double *dx) {
     int Ho = vkm_conv2d_ho(p), Wo = vkm_conv2d_wo(p), K = p->K;
-    size_t nx = (size_t)p->B * p->Cin * p->H * p->W;
+    size_t nx = (size_t)p->B * p->Cin * vkm_conv2d_xh(p) * vkm_conv2d_xw(p);
     if (!p->acc) memset(dx, 0, nx * sizeof *dx);
     /* scatter form: the plain transpose of the forward loop */
     for (int n = 0; n < p->B; n++)
@@ -21,7 +21,10 @@ void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *
                             for (int kx = 0; kx < K; kx++) {
                                 int ix = ox + kx - p->pad;
                                 if (ix < 0 || ix >= p->W) continue;
-                                dx[(((size_t)n * p->Cin + ci) * p->H + iy) * p->W + ix] +=
+                                /* up: each 2x2 block adds into its one stored pixel */
+                                dx[(((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (p->up ? iy / 2 : iy)) *
+                                       vkm_conv2d_xw(p) +
+                                   (p->up ? ix / 2 : ix)] +=
                                     g * w[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];
                             }
                         }

@@ -16,15 +16,23 @@
  * so the fused forward costs a quarter of the unpooled conv's FLOPs, and so
  * does bwd_filter with pool (dy is then the pooled output's gradient;
  * bwd_bias takes it too). bwd_data has no pool: the input gradient is
- * avgpool2_bwd, then the unpooled bwd_data. */
+ * avgpool2_bwd, then the unpooled bwd_data.
+ * up: conv2d(upsample2(x)) without the upsampled copy. Its bwd_data sums
+ * each 2x2 block of the conv's input gradient (upsample2's adjoint) as it
+ * goes, the pooled form above: a quarter of the FLOPs. pool and up exclude
+ * each other. */
 typedef struct {
     int B, Cin, H, W, Cout, K, pad;
     int bias;  /* forward adds b; bwd_filter also writes db */
     int acc;
     int pool;
+    int up;  /* the conv reads x nearest-upsampled: x is stored [B,Cin,H/2,W/2] (H, W even) */
 } vkm_conv2d_p;
 static inline int vkm_conv2d_ho(const vkm_conv2d_p *p) { return p->H + 2 * p->pad - p->K + 1; }
 static inline int vkm_conv2d_wo(const vkm_conv2d_p *p) { return p->W + 2 * p->pad - p->K + 1; }
+/* x as stored: the conv's input, or its half when up */
+static inline int vkm_conv2d_xh(const vkm_conv2d_p *p) { return p->up ? p->H / 2 : p->H; }
+static inline int vkm_conv2d_xw(const vkm_conv2d_p *p) { return p->up ? p->W / 2 : p->W; }
 /* the forward's stored output: the conv's, or its pooled half */
 static inline int vkm_conv2d_yh(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_ho(p) / 2 : vkm_conv2d_ho(p); }
 static inline int vkm_conv2d_yw(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_wo(p) / 2 : vkm_conv2d_wo(p); }

@@ -34,7 +34,7 @@ static inline vkm_gemm_p vkm_linear_bwd_weight_gemm(const vkm_linear_p *p) {
 }
 /* db of a linear layer as a conv bias gradient over a 1x1 map. */
 static inline vkm_conv2d_p vkm_linear_bias_conv(const vkm_linear_p *p) {
-    vkm_conv2d_p c = {p->B, p->in, 1, 1, p->out, 1, 0, 1, p->acc, 0};
+    vkm_conv2d_p c = {p->B, p->in, 1, 1, p->out, 1, 0, 1, p->acc, 0, 0};
     return c;
 }
 void ref_linear(const vkm_linear_p *p, const double *x, const double *w, const double *b, double *y);
