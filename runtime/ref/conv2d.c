@@ -16,10 +16,7 @@ static double conv_at(const vkm_conv2d_p *p, const double *x, const double *w, i
             for (int kx = 0; kx < K; kx++) {
                 int ix = ox + kx - p->pad;
                 if (ix < 0 || ix >= p->W) continue;
-                /* (up: the nearest-upsampled x) */
-                s += x[(((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (p->up ? iy / 2 : iy)) * vkm_conv2d_xw(p) +
-                       (p->up ? ix / 2 : ix)] *
-                     w[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];
+                s += x[ref_conv2d_xidx(p, n, ci, iy, ix)] * w[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];
             }
         }
     return s;

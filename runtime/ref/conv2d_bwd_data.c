@@ -22,10 +22,7 @@ void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *
                                 int ix = ox + kx - p->pad;
                                 if (ix < 0 || ix >= p->W) continue;
                                 /* up: each 2x2 block adds into its one stored pixel */
-                                dx[(((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (p->up ? iy / 2 : iy)) *
-                                       vkm_conv2d_xw(p) +
-                                   (p->up ? ix / 2 : ix)] +=
-                                    g * w[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];
+                                dx[ref_conv2d_xidx(p, n, ci, iy, ix)] += g * w[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];
                             }
                         }
                 }

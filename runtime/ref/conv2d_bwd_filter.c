@@ -28,9 +28,7 @@ void ref_conv2d_bwd_filter(const vkm_conv2d_p *p, const double *x, const double 
                                 int ix = ox + kx - p->pad;
                                 if (ix < 0 || ix >= p->W) continue;
                                 s += dy_at(p, dy, n, co, oy, ox) *
-                                     x[(((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (p->up ? iy / 2 : iy)) *
-                                           vkm_conv2d_xw(p) +
-                                       (p->up ? ix / 2 : ix)];
+                                     x[ref_conv2d_xidx(p, n, ci, iy, ix)];
                             }
                         }
                     double *o = &dw[(((size_t)co * p->Cin + ci) * K + ky) * K + kx];

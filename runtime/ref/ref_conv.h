@@ -3,7 +3,15 @@
  * fixed high-pass filter. Shapes: runtime/ref/op_params.h. Every function
  * honours p->acc (0 overwrite, 1 add into the output). */
 #pragma once
+#include <stddef.h>
 #include "runtime/ref/op_params.h"
+
+/* Where the conv's input pixel (iy, ix) of image n, channel ci is stored:
+ * with up, every 2x2 block of the conv's input is one stored pixel. */
+static inline size_t ref_conv2d_xidx(const vkm_conv2d_p *p, int n, int ci, int iy, int ix) {
+    int s = p->up ? 1 : 0;
+    return (((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (iy >> s)) * vkm_conv2d_xw(p) + (ix >> s);
+}
 
 /* y = conv(x, w) (+ b when p->bias). */
 void ref_conv2d(const vkm_conv2d_p *p, const double *x, const double *w, const double *b,
