@@ -157,6 +157,12 @@ vkm_t vkm_g_reshape(vkm_graph *g, vkm_t x, vkm_shape s) { return alias(g, x, s, 
 
 #define NEED(cond, ...) do { if (!(cond)) { gfail(g, __VA_ARGS__); return 0; } } while (0)
 
+/* The forward's multiply-adds x 2: K*K taps per stored output pixel (the
+ * pooled one when pool; the upsampled map's when up). */
+static double conv_flops(const vkm_conv2d_p *p) {
+    return 2.0 * p->B * p->Cout * vkm_conv2d_yh(p) * vkm_conv2d_yw(p) * p->Cin * p->K * p->K;
+}
+
 static vkm_t conv_node(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad, int pool, int up) {
     NEED(valid(g, x) && valid(g, w), "conv2d: invalid input");
     vkm_shape xs = g->t[x].shape, ws = g->t[w].shape;
@@ -172,7 +178,7 @@ static vkm_t conv_node(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad, int poo
     n->p.conv = p;
     n->in[0] = x, n->in[1] = w, n->in[2] = b;
     n->out[0] = y;
-    n->flops = 2.0 * p.B * p.Cout * ho * wo * p.Cin * p.K * p.K;
+    n->flops = conv_flops(&p);
     return y;
 }
 vkm_t vkm_g_conv2d(vkm_graph *g, vkm_t x, vkm_t w, vkm_t b, int pad) { return conv_node(g, x, w, b, pad, 0, 0); }
@@ -493,11 +499,11 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
                 /* the input gradient of the pooled conv: the mean's adjoint
                  * spreads dy over each 2x2 block, then the unpooled one */
                 c.pool = 0;
-                dyx = new_tensor(g, vkm_shp(c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c)), T_TRANSIENT);
+                dyx = new_tensor(g, vkm_shp(c.B, c.Cout, vkm_conv2d_yh(&c), vkm_conv2d_yw(&c)), T_TRANSIENT);
                 if (!dyx || !(n = new_node(g, N_AVGPOOL2_BWD, 0))) return;
-                n->p.rs = (vkm_resample_p){c.B, c.Cout, vkm_conv2d_ho(&c), vkm_conv2d_wo(&c), 0};
-                n->in[0] = dy, n->out[0] = dyx, n->flops = (double)vkm_numel(g->t[dyx].shape);
-                flops = 2.0 * c.B * c.Cout * vkm_conv2d_ho(&c) * vkm_conv2d_wo(&c) * c.Cin * c.K * c.K;
+                n->p.rs = (vkm_resample_p){c.B, c.Cout, vkm_conv2d_yh(&c), vkm_conv2d_yw(&c), 0};
+                n->in[0] = dy, n->out[0] = dyx, n->flops = (double)vkm_conv2d_ny(&c);
+                flops = conv_flops(&c);
             }
             if (c.up) flops /= 4; /* the pooled form of upsample2's adjoint */
             vkm_t gx = grad_for(g, fw.in[0], &acc);

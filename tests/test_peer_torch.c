@@ -75,6 +75,12 @@ static void images(float *x, int count, int img, unsigned seed) {
             }
 }
 
+/* x [B][4][img][img] -> xd[d] [B][img][img] for each domain d */
+static void split_domains(const float *x, float *const xd[4], size_t px) {
+    for (int d = 0; d < 4; d++)
+        for (int b = 0; b < B; b++) memcpy(xd[d] + b * px, x + ((size_t)b * 4 + d) * px, px * sizeof(float));
+}
+
 /* One training step of variant (target t, reference path) on the store's
  * current values, inputs xd[d] and xref/xref2 [B][img][img]; the losses go
  * to losses[MIST_NLOSS], the Adam step counters are advanced in steps. */
@@ -135,10 +141,8 @@ static void check_config(vkm_ctx *ctx, const char *name) {
     images(x, B * 4, img, 11);
     unsigned ss = 3;
     for (int i = 0; i < B * S; i++) style[i] = 1.5f * unif(&ss);
-    for (int d = 0; d < 4; d++) {
-        xd[d] = malloc(B * px * sizeof(float));
-        for (int b = 0; b < B; b++) memcpy(xd[d] + b * px, x + ((size_t)b * 4 + d) * px, px * sizeof(float));
-    }
+    for (int d = 0; d < 4; d++) xd[d] = malloc(B * px * sizeof(float));
+    split_domains(x, xd, px);
     char xf[800], sf[800], yf[800];
     snprintf(xf, sizeof xf, "%s/x_%s.f32", tu_tmpdir(), name);
     snprintf(sf, sizeof sf, "%s/s_%s.f32", tu_tmpdir(), name);
@@ -188,8 +192,7 @@ static void check_config(vkm_ctx *ctx, const char *name) {
             TU_CHECK(!lrc, "reloading %s: %s", path, err);
             if (lrc) break;
             images(x, B * 4, img, 11 + 100 * attempt);
-            for (int d = 0; d < 4; d++)
-                for (int b = 0; b < B; b++) memcpy(xd[d] + b * px, x + ((size_t)b * 4 + d) * px, px * sizeof(float));
+            split_domains(x, xd, px);
         }
         images(xref, B, img, 21 + 100 * attempt);
         images(xref2, B, img, 22 + 100 * attempt);

@@ -43,8 +43,8 @@ static double conv_loss(void *u, const double *unused) {
 
 static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, int up, unsigned seed) {
     conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, 0, up}, 0, 0, 0, 0, 0, 0};
-    size_t nx = (size_t)B * Cin * vkm_conv2d_xh(&t.p) * vkm_conv2d_xw(&t.p), nw = (size_t)Cout * Cin * K * K;
-    t.ny = (size_t)B * Cout * vkm_conv2d_ho(&t.p) * vkm_conv2d_wo(&t.p);
+    size_t nx = (size_t)vkm_conv2d_nx(&t.p), nw = (size_t)vkm_conv2d_nw(&t.p);
+    t.ny = (size_t)vkm_conv2d_ny(&t.p);
     unsigned s = seed;
     t.x = alloc(nx); t.w = alloc(nw); t.b = alloc(Cout); t.r = alloc(t.ny); t.y = alloc(t.ny);
     fill(t.x, nx, &s); fill(t.w, nw, &s); fill(t.b, Cout, &s); fill(t.r, t.ny, &s);
@@ -94,8 +94,8 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
  * graph's rule, checked by test_graph) */
 static void check_conv_pool(int B, int Cin, int Hh, int W, int Cout, int K, int pad, unsigned seed) {
     conv_case t = {{B, Cin, Hh, W, Cout, K, pad, 1, 0, 1, 0}, 0, 0, 0, 0, 0, 0};
-    size_t nx = (size_t)B * Cin * Hh * W, nw = (size_t)Cout * Cin * K * K;
-    t.ny = (size_t)B * Cout * vkm_conv2d_yh(&t.p) * vkm_conv2d_yw(&t.p);
+    size_t nx = (size_t)vkm_conv2d_nx(&t.p), nw = (size_t)vkm_conv2d_nw(&t.p);
+    t.ny = (size_t)vkm_conv2d_ny(&t.p);
     unsigned s = seed;
     t.x = alloc(nx); t.w = alloc(nw); t.b = alloc(Cout); t.r = alloc(t.ny); t.y = alloc(t.ny);
     fill(t.x, nx, &s); fill(t.w, nw, &s); fill(t.b, Cout, &s); fill(t.r, t.ny, &s);

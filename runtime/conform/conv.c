@@ -91,9 +91,8 @@ static const vkm_conv2d_p conv_cases[] = {
     {1, 20, 4, 4, 33, 4, 0, 0, 0, 0, 0}, {2, 3, 3, 3, 5, 3, 0, 1, 0, 0, 0},   /* whole-map filters (GEMM) */
 };
 /* the fused 2x2 mean (pool: forward, bwd_filter, bwd_bias): even and odd
- * (floored) outputs,
- * rows of 16 / 8 / 4 / 1 pooled pixels, K 1/3/4, the down blocks' 64x64 map,
- * outputs a single pooled pixel wide */
+ * (floored) outputs, rows of 16 / 8 / 4 / 1 pooled pixels, K 1/3/4, the down
+ * blocks' 64x64 map, outputs a single pooled pixel wide */
 static const vkm_conv2d_p pool_cases[] = {
     {2, 5, 10, 14, 19, 3, 1, 1, 0, 1, 0}, {1, 3, 9, 13, 7, 3, 1, 0, 0, 1, 0},  {2, 16, 64, 64, 16, 3, 1, 1, 0, 1, 0},
     {1, 2, 5, 6, 3, 4, 1, 0, 0, 1, 0},    {2, 4, 8, 7, 3, 1, 0, 1, 0, 1, 0},   {2, 7, 3, 3, 5, 3, 1, 1, 0, 1, 0},
@@ -113,8 +112,7 @@ static void conv_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, i
                       vkm_conv2d_p p, int off) {
     static const char *names[] = {"conv2d", "conv2d_bwd_data", "conv2d_bwd_filter", "conv2d_bwd_bias"};
     cv_set S = {ctx, r, off, {{0}}, 0};
-    size_t nx = (size_t)p.B * p.Cin * vkm_conv2d_xh(&p) * vkm_conv2d_xw(&p), nw = (size_t)p.Cout * p.Cin * p.K * p.K;
-    size_t ny = (size_t)p.B * p.Cout * vkm_conv2d_yh(&p) * vkm_conv2d_yw(&p);
+    size_t nx = (size_t)vkm_conv2d_nx(&p), nw = (size_t)vkm_conv2d_nw(&p), ny = (size_t)vkm_conv2d_ny(&p);
     vkm_seq *s = NULL;
     if (vkm_seq_begin(ctx, 0, &s)) {
         conf_fail(r, "vkm_seq_begin: %s", vkm_error(ctx));

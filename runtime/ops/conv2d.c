@@ -1,7 +1,6 @@
 /* Launchers of conv2d forward, backward-data, backward-filter and the bias
  * gradient (shaders/conv2d*.comp): argument checks, the tile-strategy and
  * workgroup choices, and push constants mirroring the shaders' blocks. */
-#include <string.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
@@ -24,9 +23,6 @@ typedef struct {
 } igemm_push;
 
 static int conv_check(vkm_seq *s, const char *op, const vkm_conv2d_p *p) {
-    if (p->pool && strcmp(op, "conv2d_bwd_data") == 0)
-        return vkm_seq_fail(s, "%s: no pool option (the pooled conv's input gradient is avgpool2_bwd, then "
-                               "the unpooled one)", op);
     if (p->pool && p->up) return vkm_seq_fail(s, "%s: pool and up exclude each other", op);
     if (p->up && (p->H % 2 || p->W % 2))
         return vkm_seq_fail(s, "%s: up needs an even input size (the upsampled %dx%d)", op, p->H, p->W);
@@ -54,14 +50,6 @@ static int as_linear(const vkm_conv2d_p *p, vkm_linear_p *l) {
     return 1;
 }
 
-static long long nx_of(const vkm_conv2d_p *p) {
-    return (long long)p->B * p->Cin * vkm_conv2d_xh(p) * vkm_conv2d_xw(p);
-}
-/* dy / y as stored (pooled when pool) */
-static long long ny_of(const vkm_conv2d_p *p) {
-    return (long long)p->B * p->Cout * vkm_conv2d_yh(p) * vkm_conv2d_yw(p);
-}
-static long long nw_of(const vkm_conv2d_p *p) { return (long long)p->Cout * p->Cin * p->K * p->K; }
 
 /* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]; pool 1 / 2:
  * Ho, Wo are the 2x2 means / sums of the conv's output; up: in is stored at
@@ -99,8 +87,8 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
 
 int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_buf b, vkm_buf y) {
     const char *op = "conv2d";
-    if (conv_check(s, op, p) || conv_check_buf(s, op, "x", x, nx_of(p)) ||
-        conv_check_buf(s, op, "w", w, nw_of(p)) || conv_check_buf(s, op, "y", y, ny_of(p)) ||
+    if (conv_check(s, op, p) || conv_check_buf(s, op, "x", x, vkm_conv2d_nx(p)) ||
+        conv_check_buf(s, op, "w", w, vkm_conv2d_nw(p)) || conv_check_buf(s, op, "y", y, vkm_conv2d_ny(p)) ||
         (p->bias && conv_check_buf(s, op, "b", b, p->Cout)))
         return -1;
     vkm_linear_p l;   /* (its dispatch is labelled "linear") */
@@ -112,8 +100,11 @@ int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_b
 
 int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
     const char *op = "conv2d_bwd_data";
-    if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, ny_of(p)) ||
-        conv_check_buf(s, op, "w", w, nw_of(p)) || conv_check_buf(s, op, "dx", dx, nx_of(p)))
+    if (p->pool)
+        return vkm_seq_fail(s, "%s: no pool option (the pooled conv's input gradient is avgpool2_bwd, then "
+                               "the unpooled one)", op);
+    if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, vkm_conv2d_ny(p)) ||
+        conv_check_buf(s, op, "w", w, vkm_conv2d_nw(p)) || conv_check_buf(s, op, "dx", dx, vkm_conv2d_nx(p)))
         return -1;
     vkm_linear_p l;
     if (as_linear(p, &l)) return vkm_op_linear_bwd_data(s, &l, dy, w, dx);
@@ -130,8 +121,8 @@ typedef struct { int B, Cin, H, W, Cout, Ho, Wo, pad, acc, xoff, dyoff, dwoff, b
 int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf dy, vkm_buf dw,
                              vkm_buf db) {
     const char *op = "conv2d_bwd_filter";
-    if (conv_check(s, op, p) || conv_check_buf(s, op, "x", x, nx_of(p)) ||
-        conv_check_buf(s, op, "dy", dy, ny_of(p)) || conv_check_buf(s, op, "dw", dw, nw_of(p)) ||
+    if (conv_check(s, op, p) || conv_check_buf(s, op, "x", x, vkm_conv2d_nx(p)) ||
+        conv_check_buf(s, op, "dy", dy, vkm_conv2d_ny(p)) || conv_check_buf(s, op, "dw", dw, vkm_conv2d_nw(p)) ||
         (p->bias && conv_check_buf(s, op, "db", db, p->Cout)))
         return -1;
     vkm_linear_p l;
@@ -161,7 +152,7 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
     uint32_t spec[6] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0),
                         (uint32_t)(p->up != 0)};
     double flops = 2.0 * p->B * p->Cout * (double)Ho * Wo * p->Cin * p->K * p->K;
-    double bytes = 4.0 * ((double)nx_of(p) + (double)ny_of(p) + (double)nw_of(p) * (p->acc ? 2 : 1));
+    double bytes = 4.0 * ((double)vkm_conv2d_nx(p) + (double)vkm_conv2d_ny(p) + (double)vkm_conv2d_nw(p) * (p->acc ? 2 : 1));
     vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 6,
                            .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 4,
                            .groups = {gx, gy, 1}, .flops = flops, .bytes = bytes, .label = op};
@@ -173,7 +164,7 @@ typedef struct { int B, C, L, acc, dyoff, dboff; } bwd_bias_push;
 
 int vkm_op_conv2d_bwd_bias(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf db) {
     const char *op = "conv2d_bwd_bias";
-    if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, ny_of(p)) ||
+    if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, vkm_conv2d_ny(p)) ||
         conv_check_buf(s, op, "db", db, p->Cout))
         return -1;
     bwd_bias_push pc = {p->B, p->Cout, vkm_conv2d_yh(p) * vkm_conv2d_yw(p), p->acc != 0, 0, 0};
@@ -183,7 +174,7 @@ int vkm_op_conv2d_bwd_bias(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_bu
     uint32_t gy = vkm_div_up((uint64_t)p->Cout, gx);
     vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_BIAS, .push = &pc,
                            .push_size = sizeof pc, .binds = binds, .nbind = 2,
-                           .groups = {gx, gy, 1}, .flops = (double)ny_of(p),
-                           .bytes = 4.0 * ((double)ny_of(p) + p->Cout), .label = op};
+                           .groups = {gx, gy, 1}, .flops = (double)vkm_conv2d_ny(p),
+                           .bytes = 4.0 * ((double)vkm_conv2d_ny(p) + p->Cout), .label = op};
     return vkm_dispatch(s, &d);
 }

@@ -6,7 +6,7 @@
 
 void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *w, double *dx) {
     int Ho = vkm_conv2d_ho(p), Wo = vkm_conv2d_wo(p), K = p->K;
-    size_t nx = (size_t)p->B * p->Cin * vkm_conv2d_xh(p) * vkm_conv2d_xw(p);
+    size_t nx = (size_t)vkm_conv2d_nx(p);
     if (!p->acc) memset(dx, 0, nx * sizeof *dx);
     /* scatter form: the plain transpose of the forward loop */
     for (int n = 0; n < p->B; n++)

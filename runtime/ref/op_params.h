@@ -36,6 +36,14 @@ static inline int vkm_conv2d_xw(const vkm_conv2d_p *p) { return p->up ? p->W / 2
 /* the forward's stored output: the conv's, or its pooled half */
 static inline int vkm_conv2d_yh(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_ho(p) / 2 : vkm_conv2d_ho(p); }
 static inline int vkm_conv2d_yw(const vkm_conv2d_p *p) { return p->pool ? vkm_conv2d_wo(p) / 2 : vkm_conv2d_wo(p); }
+/* floats of x, of y (or dy) and of w as stored */
+static inline int64_t vkm_conv2d_nx(const vkm_conv2d_p *p) {
+    return (int64_t)p->B * p->Cin * vkm_conv2d_xh(p) * vkm_conv2d_xw(p);
+}
+static inline int64_t vkm_conv2d_ny(const vkm_conv2d_p *p) {
+    return (int64_t)p->B * p->Cout * vkm_conv2d_yh(p) * vkm_conv2d_yw(p);
+}
+static inline int64_t vkm_conv2d_nw(const vkm_conv2d_p *p) { return (int64_t)p->Cout * p->Cin * p->K * p->K; }
 
 /* Fixed depthwise high-pass filter [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]] * scale,
  * padding 1, x and y [B,C,H,W]. The kernel is symmetric, so its adjoint is the

@@ -47,7 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KINK_REL = 1e-6
 
 def die(msg):
-    """Bad input or environment: exit 2 (exit 1 means "compared, and differs")."""
+    """Bad input or environment: exit 2 (exit 1 means "compared, and differs";
+    3, from step, "differs, but too close to a LeakyReLU kink to tell")."""
     print(f"mist_torch: {msg}", file=sys.stderr)
     sys.exit(2)
 
