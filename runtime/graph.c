@@ -492,25 +492,17 @@ static void bwd_node(vkm_graph *g, int idx, const int *root_w, vkm_t weights) {
     case N_CONV2D:
         if (!dy) return;
         if (ng(g, fw.in[0])) {
-            vkm_t dyx = dy;
             vkm_conv2d_p c = fw.p.conv;
-            double flops = fw.flops;
-            if (c.pool) {
-                /* the input gradient of the pooled conv: the mean's adjoint
-                 * spreads dy over each 2x2 block, then the unpooled one */
-                c.pool = 0;
-                dyx = new_tensor(g, vkm_shp(c.B, c.Cout, vkm_conv2d_yh(&c), vkm_conv2d_yw(&c)), T_TRANSIENT);
-                if (!dyx || !(n = new_node(g, N_AVGPOOL2_BWD, 0))) return;
-                n->p.rs = (vkm_resample_p){c.B, c.Cout, vkm_conv2d_yh(&c), vkm_conv2d_yw(&c), 0};
-                n->in[0] = dy, n->out[0] = dyx, n->flops = (double)vkm_conv2d_ny(&c);
-                flops = conv_flops(&c);
-            }
-            if (c.up) flops /= 4; /* the pooled form of upsample2's adjoint */
+            /* pooled: dy is read through the mean's adjoint, at the
+             * unpooled conv's cost; up: the pooled form of upsample2's */
+            vkm_conv2d_p unpooled = c;
+            unpooled.pool = 0;
+            double flops = c.up ? fw.flops / 4 : conv_flops(&unpooled);
             vkm_t gx = grad_for(g, fw.in[0], &acc);
             if ((n = new_node(g, N_CONV2D_BWD_DATA, 0))) {
                 n->p.conv = c;
                 n->p.conv.acc = acc;
-                n->in[0] = dyx, n->in[1] = fw.in[1], n->out[0] = gx, n->flops = flops;
+                n->in[0] = dy, n->in[1] = fw.in[1], n->out[0] = gx, n->flops = flops;
             }
         }
         if (ng(g, fw.in[1])) {

@@ -22,8 +22,11 @@
 // That is the conv, at stride 2, of the input's 2x2 box sums, so a tile loads
 // two input rows per tap row, sums each 2x2 box once for all TM channels and
 // runs K*K taps per pooled pixel instead of 4*K*K.
-// UP: the input is read nearest-upsampled (stored at H/2 x W/2): the conv of
-// upsample2(x) without the upsampled copy.
+// UP: the input is read nearest-upsampled (stored at H/2 x W/2, floored): the
+// conv of upsample2(x) without the upsampled copy (1), or of avgpool2's
+// adjoint, dy/4 spread over each 2x2 block (2: the input gradient of a pooled
+// conv; an odd H or W leaves its last row or column zero, the one the pooling
+// floor dropped).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
@@ -40,8 +43,9 @@ layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 // tile still holds 16 pixels and each filter tap loaded feeds as many FMAs.
 layout(constant_id = 5) const int TR = 1;
 layout(constant_id = 6) const int POOL = 0;   // 0, 1 (mean) or 2 (sum)
-layout(constant_id = 7) const int UP = 0;     // 0 or 1
-const float PSCALE = POOL == 1 ? 0.25 : 1.0;
+layout(constant_id = 7) const int UP = 0;     // 0, 1 or 2
+const float PSCALE = POOL == 1 || UP == 2 ? 0.25 : 1.0;
+const int USH = UP != 0 ? 1 : 0;   // stored = read size >> USH
 #define TRMAX 4
 
 #define TNMAX 16
@@ -98,16 +102,18 @@ void main() {
     [[unroll]] for (int i = 0; i < TMMAX; i++)
         [[unroll]] for (int j = 0; j < TRMAX * TNMAX; j++) acc[i][j] = 0.0;
 
+    // the readable extent: up, what the stored (floored) map covers
+    int xw = pc.W >> USH, xh = pc.H >> USH;   // stored sizes
+    int hread = xh << USH, wread = xw << USH;
+    int plane = xh * xw;
     // column validity of the input row segment does not change with channel or ky
     bool colok[SEGMAX];
     int colidx[SEGMAX];
     [[unroll]] for (int t = 0; t < SEGMAX; t++) {
         int ix = SX * ox0 + t - pc.pad;
-        colok[t] = ix >= 0 && ix < pc.W;
-        colidx[t] = clamp(ix, 0, pc.W - 1) >> UP;
+        colok[t] = ix >= 0 && ix < wread;
+        colidx[t] = clamp(ix, 0, wread - 1) >> USH;
     }
-    int xw = pc.W >> UP;   // stored row length
-    int plane = (pc.H >> UP) * xw;
     int xbase = pc.xoff + b * pc.IC * plane;
     for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
         for (int ky = 0; ky < K; ky++) {
@@ -115,10 +121,10 @@ void main() {
             [[unroll]] for (int r = 0; r < TRMAX; r++) {
                 if (r < TR) {
                     int iy = SX * (oy + r) + ky - pc.pad;
-                    bool rowok = iy >= 0 && iy < pc.H;
-                    int rbase = xbase + (clamp(iy, 0, pc.H - 1) >> UP) * xw;
-                    bool rowok2 = iy + 1 >= 0 && iy + 1 < pc.H;
-                    int rbase2 = xbase + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
+                    bool rowok = iy >= 0 && iy < hread;
+                    int rbase = xbase + (clamp(iy, 0, hread - 1) >> USH) * xw;
+                    bool rowok2 = iy + 1 >= 0 && iy + 1 < hread;
+                    int rbase2 = xbase + (clamp(iy + 1, 0, hread - 1) >> USH) * xw;
                     [[unroll]] for (int t = 0; t < SEGMAX; t++) {
                         if (t < SEG) {
                             // unconditional fetch (clamped index) + select: no divergent branch

@@ -41,8 +41,11 @@ static double conv_loss(void *u, const double *unused) {
     return dot(t->r, t->y, t->ny);
 }
 
-static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, int up, unsigned seed) {
-    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, 0, up}, 0, 0, 0, 0, 0, 0};
+/* dx, dw, db of the reference conv by central differences, and acc = 1;
+ * mode 1: pool (the 2x2 mean of the output), 2: up (the nearest-upsampled
+ * input) */
+static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, int bias, int mode, unsigned seed) {
+    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, bias, 0, mode == 1, mode == 2}, 0, 0, 0, 0, 0, 0};
     size_t nx = (size_t)vkm_conv2d_nx(&t.p), nw = (size_t)vkm_conv2d_nw(&t.p);
     t.ny = (size_t)vkm_conv2d_ny(&t.p);
     unsigned s = seed;
@@ -52,8 +55,8 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
     ref_conv2d_bwd_data(&t.p, t.r, t.w, dx);
     ref_conv2d_bwd_filter(&t.p, t.x, t.r, dw, db);
     char what[128];
-    snprintf(what, sizeof what, "conv2d B%d Cin%d %dx%d Cout%d K%d pad%d bias%d up%d", B, Cin, Hh, W,
-             Cout, K, pad, bias, up);
+    snprintf(what, sizeof what, "conv2d B%d Cin%d %dx%d Cout%d K%d pad%d bias%d%s", B, Cin, Hh, W,
+             Cout, K, pad, bias, mode == 1 ? " pool" : mode == 2 ? " up" : "");
     double e = tu_gradcheck(conv_loss, &t, t.x, dx, nx, 200, H, seed);
     TU_CHECK(e < TOL, "%s: dx error %g", what, e);
     e = tu_gradcheck(conv_loss, &t, t.w, dw, nw, 200, H, seed);
@@ -87,27 +90,6 @@ static void check_conv(int B, int Cin, int Hh, int W, int Cout, int K, int pad, 
     TU_CHECK(bad == 0, "%s: acc=1 does not add (%d values)", what, bad);
     free(dx2); free(dw2); free(db2); free(y2);
     free(t.x); free(t.w); free(t.b); free(t.r); free(t.y); free(dx); free(dw); free(db);
-}
-
-/* conv2d with pool: bwd_filter and bwd_bias with pool against the pooled
- * forward (its input gradient is avgpool2_bwd then the unpooled one: the
- * graph's rule, checked by test_graph) */
-static void check_conv_pool(int B, int Cin, int Hh, int W, int Cout, int K, int pad, unsigned seed) {
-    conv_case t = {{B, Cin, Hh, W, Cout, K, pad, 1, 0, 1, 0}, 0, 0, 0, 0, 0, 0};
-    size_t nx = (size_t)vkm_conv2d_nx(&t.p), nw = (size_t)vkm_conv2d_nw(&t.p);
-    t.ny = (size_t)vkm_conv2d_ny(&t.p);
-    unsigned s = seed;
-    t.x = alloc(nx); t.w = alloc(nw); t.b = alloc(Cout); t.r = alloc(t.ny); t.y = alloc(t.ny);
-    fill(t.x, nx, &s); fill(t.w, nw, &s); fill(t.b, Cout, &s); fill(t.r, t.ny, &s);
-    double *dw = alloc(nw), *db = alloc(Cout);
-    ref_conv2d_bwd_filter(&t.p, t.x, t.r, dw, db);
-    char what[128];
-    snprintf(what, sizeof what, "conv2d pool B%d Cin%d %dx%d Cout%d K%d pad%d", B, Cin, Hh, W, Cout, K, pad);
-    double e = tu_gradcheck(conv_loss, &t, t.w, dw, nw, 200, H, seed);
-    TU_CHECK(e < TOL, "%s: dw error %g", what, e);
-    e = tu_gradcheck(conv_loss, &t, t.b, db, Cout, 0, H, seed);
-    TU_CHECK(e < TOL, "%s: db error %g", what, e);
-    free(t.x); free(t.w); free(t.b); free(t.r); free(t.y); free(dw); free(db);
 }
 
 /* ---- gemm -------------------------------------------------------------- */
@@ -222,11 +204,12 @@ int main(void) {
     check_conv(2, 3, 3, 5, 2, 1, 1, 1, 0, seed++);
     check_conv(2, 3, 4, 4, 5, 4, 0, 1, 0, seed++); /* style encoder's valid 4x4 */
     check_conv(1, 2, 5, 3, 2, 4, 1, 0, 0, seed++);
-    check_conv(2, 3, 6, 8, 4, 3, 1, 1, 1, seed++); /* up: the conv of the nearest-upsampled input */
-    check_conv(1, 2, 4, 6, 3, 4, 1, 0, 1, seed++);
-    check_conv_pool(2, 3, 6, 8, 4, 3, 1, seed++);
-    check_conv_pool(1, 2, 7, 5, 3, 3, 1, seed++); /* odd: the floor drops a row and a column */
-    check_conv_pool(2, 2, 6, 6, 3, 4, 1, seed++);
+    check_conv(2, 3, 6, 8, 4, 3, 1, 1, 2, seed++); /* up: the conv of the nearest-upsampled input */
+    check_conv(1, 2, 4, 6, 3, 4, 1, 0, 2, seed++);
+    check_conv(2, 3, 6, 8, 4, 3, 1, 1, 1, seed++); /* pool: the 2x2 mean of the output */
+    check_conv(1, 2, 7, 5, 3, 3, 1, 1, 1, seed++); /* odd: the floor drops a row and a column */
+    check_conv(2, 2, 6, 6, 3, 4, 1, 1, 1, seed++);
+    check_conv(2, 3, 5, 4, 2, 1, 0, 0, 1, seed++);
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) check_gemm(5, 7, 3, ta, tb, (ta + tb) & 1, 0.7f, seed++);
     check_linear(3, 5, 4, 1, seed++);

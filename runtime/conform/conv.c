@@ -90,7 +90,7 @@ static const vkm_conv2d_p conv_cases[] = {
     {2, 5, 20, 37, 1, 3, 1, 1, 0, 0, 0}, {2, 1, 19, 40, 6, 3, 1, 1, 0, 0, 0}, /* image-channel convs */
     {1, 20, 4, 4, 33, 4, 0, 0, 0, 0, 0}, {2, 3, 3, 3, 5, 3, 0, 1, 0, 0, 0},   /* whole-map filters (GEMM) */
 };
-/* the fused 2x2 mean (pool: forward, bwd_filter, bwd_bias): even and odd
+/* the fused 2x2 mean (pool: forward and every backward): even and odd
  * (floored) outputs, rows of 16 / 8 / 4 / 1 pooled pixels, K 1/3/4, the down
  * blocks' 64x64 map, outputs a single pooled pixel wide */
 static const vkm_conv2d_p pool_cases[] = {
@@ -164,7 +164,7 @@ static void conv_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, i
 
 static void conv_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, int which) {
     int nfix = (int)(sizeof conv_cases / sizeof conv_cases[0]);
-    int npool = which != CV_DATA ? (int)(sizeof pool_cases / sizeof pool_cases[0]) + CONV_RANDOM : 0;
+    int npool = (int)(sizeof pool_cases / sizeof pool_cases[0]) + CONV_RANDOM;
     int nup = (int)(sizeof up_cases / sizeof up_cases[0]);
     for (int c = 0; c < nfix + CONV_RANDOM + npool + nup && !r->failed; c++) {
         vkm_conv2d_p p;

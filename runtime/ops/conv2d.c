@@ -52,8 +52,9 @@ static int as_linear(const vkm_conv2d_p *p, vkm_linear_p *l) {
 
 
 /* One implicit-GEMM dispatch: in[B,IC,H,W] -> out[B,OC,Ho,Wo]; pool 1 / 2:
- * Ho, Wo are the 2x2 means / sums of the conv's output; up: in is stored at
- * H/2 x W/2 and read nearest-upsampled. */
+ * Ho, Wo are the 2x2 means / sums of the conv's output; up 1 / 2: in is
+ * stored at H/2 x W/2 (floored) and read nearest-upsampled / spread as
+ * avgpool2's adjoint (x 1/4). */
 static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *pc, vkm_buf in,
                  vkm_buf w, vkm_buf bias, vkm_buf out, int K, int pool, int up) {
     uint32_t tn = ig_tn(pc->Wo), tr = ig_tr(pc->Wo);
@@ -73,10 +74,11 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[8] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)pool, (uint32_t)(up != 0)};
+    uint32_t spec[8] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)pool, (uint32_t)up};
+    int ush = up ? 1 : 0;
     /* pooled: K*K taps per pooled pixel (the box sums' adds are not counted) */
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
-    double bytes = 4.0 * ((double)pc->B * pc->IC * (pc->H >> up) * (pc->W >> up) + (double)pc->OC * pc->IC * K * K +
+    double bytes = 4.0 * ((double)pc->B * pc->IC * (pc->H >> ush) * (pc->W >> ush) + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
     vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 8, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
@@ -100,19 +102,17 @@ int vkm_op_conv2d(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_buf w, vkm_b
 
 int vkm_op_conv2d_bwd_data(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf dy, vkm_buf w, vkm_buf dx) {
     const char *op = "conv2d_bwd_data";
-    if (p->pool)
-        return vkm_seq_fail(s, "%s: no pool option (the pooled conv's input gradient is avgpool2_bwd, then "
-                               "the unpooled one)", op);
     if (conv_check(s, op, p) || conv_check_buf(s, op, "dy", dy, vkm_conv2d_ny(p)) ||
         conv_check_buf(s, op, "w", w, vkm_conv2d_nw(p)) || conv_check_buf(s, op, "dx", dx, vkm_conv2d_nx(p)))
         return -1;
     vkm_linear_p l;
     if (as_linear(p, &l)) return vkm_op_linear_bwd_data(s, &l, dy, w, dx);
     /* the forward correlation of dy with the flipped filter, padding K-1-pad;
-     * up: upsample2's adjoint sums each 2x2 block of it on the way */
+     * up: upsample2's adjoint sums each 2x2 block of it on the way; pool: dy
+     * is read through avgpool2's adjoint (no spread copy) */
     igemm_push pc = {p->B, p->Cout, vkm_conv2d_ho(p), vkm_conv2d_wo(p), p->Cin, vkm_conv2d_xh(p), vkm_conv2d_xw(p),
                      p->K - 1 - p->pad, 0, 0, 0, 0, p->acc != 0, 0, 0, 0, 0};
-    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K, p->up ? 2 : 0, 0);
+    return igemm(s, VKM_SHADER_CONV2D_BWD_DATA, op, &pc, dy, w, w, dx, p->K, p->up ? 2 : 0, p->pool ? 2 : 0);
 }
 
 /* Mirrors Params in shaders/conv2d_bwd_filter.comp. */

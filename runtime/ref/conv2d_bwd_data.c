@@ -1,5 +1,6 @@
 /* Reference of conv2d's input gradient: dx = full correlation of dy with the
- * flipped filter (the adjoint of ref_conv2d; with up, also of the upsampling). */
+ * flipped filter (the adjoint of ref_conv2d; with up, also of the upsampling;
+ * with pool, of the 2x2 mean first). */
 #include "runtime/ref/ref_conv.h"
 #include <stddef.h>
 #include <string.h>
@@ -13,7 +14,7 @@ void ref_conv2d_bwd_data(const vkm_conv2d_p *p, const double *dy, const double *
         for (int co = 0; co < p->Cout; co++)
             for (int oy = 0; oy < Ho; oy++)
                 for (int ox = 0; ox < Wo; ox++) {
-                    double g = dy[(((size_t)n * p->Cout + co) * Ho + oy) * Wo + ox];
+                    double g = ref_conv2d_dy(p, dy, n, co, oy, ox);
                     for (int ci = 0; ci < p->Cin; ci++)
                         for (int ky = 0; ky < K; ky++) {
                             int iy = oy + ky - p->pad;

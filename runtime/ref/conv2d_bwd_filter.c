@@ -1,16 +1,9 @@
 /* Reference of conv2d's parameter gradients: dw (and db when bias). With
- * pool, dy is the pooled output's gradient: spread as avgpool2_bwd does, then
- * the unpooled formula (the plain way, to check the shader's box sums). */
+ * pool, dy is the pooled output's gradient, spread as avgpool2_bwd does
+ * (ref_conv2d_dy), then the unpooled formula (the plain way, to check the
+ * shader's box sums). */
 #include "runtime/ref/ref_conv.h"
 #include <stddef.h>
-
-/* the gradient at conv output (oy, ox) of image n, channel co */
-static double dy_at(const vkm_conv2d_p *p, const double *dy, int n, int co, int oy, int ox) {
-    if (!p->pool) return dy[(((size_t)n * p->Cout + co) * vkm_conv2d_ho(p) + oy) * vkm_conv2d_wo(p) + ox];
-    int yh = vkm_conv2d_yh(p), yw = vkm_conv2d_yw(p);
-    if (oy / 2 >= yh || ox / 2 >= yw) return 0.0;   /* a row/column the floor dropped */
-    return 0.25 * dy[(((size_t)n * p->Cout + co) * yh + oy / 2) * yw + ox / 2];
-}
 
 void ref_conv2d_bwd_filter(const vkm_conv2d_p *p, const double *x, const double *dy, double *dw,
                            double *db) {
@@ -27,7 +20,7 @@ void ref_conv2d_bwd_filter(const vkm_conv2d_p *p, const double *x, const double 
                             for (int ox = 0; ox < Wo; ox++) {
                                 int ix = ox + kx - p->pad;
                                 if (ix < 0 || ix >= p->W) continue;
-                                s += dy_at(p, dy, n, co, oy, ox) *
+                                s += ref_conv2d_dy(p, dy, n, co, oy, ox) *
                                      x[ref_conv2d_xidx(p, n, ci, iy, ix)];
                             }
                         }

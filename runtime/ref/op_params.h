@@ -14,9 +14,10 @@
  * pool: y = avgpool2(conv + b), [B,Cout,Ho/2,Wo/2] (floor). The mean of a
  * 2x2 output block is the conv of the 2x2 box sums of the input at stride 2,
  * so the fused forward costs a quarter of the unpooled conv's FLOPs, and so
- * does bwd_filter with pool (dy is then the pooled output's gradient;
- * bwd_bias takes it too). bwd_data has no pool: the input gradient is
- * avgpool2_bwd, then the unpooled bwd_data.
+ * does bwd_filter with pool. With pool, every backward takes dy as the pooled
+ * output's gradient; bwd_data reads it through the mean's adjoint (dy/4 over
+ * each 2x2 block, none to a row or column the floor dropped) at the unpooled
+ * conv's cost, without a spread copy.
  * up: conv2d(upsample2(x)) without the upsampled copy. Its bwd_data sums
  * each 2x2 block of the conv's input gradient (upsample2's adjoint) as it
  * goes, the pooled form above: a quarter of the FLOPs. pool and up exclude

@@ -13,6 +13,17 @@ static inline size_t ref_conv2d_xidx(const vkm_conv2d_p *p, int n, int ci, int i
     return (((size_t)n * p->Cin + ci) * vkm_conv2d_xh(p) + (iy >> s)) * vkm_conv2d_xw(p) + (ix >> s);
 }
 
+/* The gradient at the conv's output pixel (oy, ox) of image n, channel co:
+ * with pool, dy holds the pooled output's gradient, which the mean spreads
+ * as dy/4 over each 2x2 block (avgpool2_bwd), and the row or column that the
+ * floor dropped gets none. */
+static inline double ref_conv2d_dy(const vkm_conv2d_p *p, const double *dy, int n, int co, int oy, int ox) {
+    if (!p->pool) return dy[(((size_t)n * p->Cout + co) * vkm_conv2d_ho(p) + oy) * vkm_conv2d_wo(p) + ox];
+    int yh = vkm_conv2d_yh(p), yw = vkm_conv2d_yw(p);
+    if (oy / 2 >= yh || ox / 2 >= yw) return 0.0;
+    return 0.25 * dy[(((size_t)n * p->Cout + co) * yh + oy / 2) * yw + ox / 2];
+}
+
 /* y = conv(x, w) (+ b when p->bias). */
 void ref_conv2d(const vkm_conv2d_p *p, const double *x, const double *w, const double *b,
                 double *y);
