@@ -11,7 +11,7 @@
 #define DESC_POOL_SETS 256
 
 typedef struct { VkBuffer buf; uint64_t lo, hi; int write; } access_rec;
-typedef struct { VkBuffer buf; uint64_t off, size; VkBufferView view; } view_rec;
+typedef struct { VkBuffer buf; uint64_t off, size; int vec4; VkBufferView view; } view_rec;
 typedef struct { int after_cb; vkm_seq_hook fn; void *user; } hook_rec;
 
 struct vkm_seq {
@@ -138,24 +138,26 @@ static int track(vkm_seq *s, const vkm_bind *binds, int n) {
     return 0;
 }
 
-static int texel_view(vkm_seq *s, vkm_buf b, VkBufferView *out) {
+static int texel_view(vkm_seq *s, vkm_buf b, int vec4, VkBufferView *out) {
     vkm_ctx *ctx = s->ctx;
     for (int i = 0; i < s->nviews; i++)
-        if (s->views[i].buf == b.buffer && s->views[i].off == b.offset && s->views[i].size == b.size) {
+        if (s->views[i].buf == b.buffer && s->views[i].off == b.offset && s->views[i].size == b.size &&
+            s->views[i].vec4 == vec4) {
             *out = s->views[i].view;
             return 0;
         }
     if (b.offset % ctx->props.limits.minTexelBufferOffsetAlignment)
         return vkm_fail(ctx, "texel buffer binding at byte offset %llu is not aligned to %llu",
                         (unsigned long long)b.offset, (unsigned long long)ctx->props.limits.minTexelBufferOffsetAlignment);
-    if (b.size / 4 > ctx->props.limits.maxTexelBufferElements)
-        return vkm_fail(ctx, "tensor of %llu floats exceeds the device's texel buffer limit (%u); try a smaller --batch",
+    uint64_t texel = vec4 ? 16 : 4;
+    if (b.size / texel > ctx->props.limits.maxTexelBufferElements)
+        return vkm_fail(ctx, "tensor of %llu floats exceeds the device's texel buffer limit (%u texels); try a smaller --batch",
                         (unsigned long long)(b.size / 4), ctx->props.limits.maxTexelBufferElements);
     if (grow(ctx, (void **)&s->views, &s->capviews, s->nviews + 1, sizeof *s->views)) return -1;
-    VkBufferViewCreateInfo ci = {VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, NULL, 0, b.buffer, VK_FORMAT_R32_SFLOAT,
-                                 b.offset, b.size / 4 * 4};
+    VkBufferViewCreateInfo ci = {VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, NULL, 0, b.buffer,
+                                 vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT, b.offset, b.size / texel * texel};
     if (vkm_check(ctx, vkCreateBufferView(ctx->dev, &ci, NULL, out), "vkCreateBufferView")) return -1;
-    s->views[s->nviews++] = (view_rec){b.buffer, b.offset, b.size, *out};
+    s->views[s->nviews++] = (view_rec){b.buffer, b.offset, b.size, vec4, *out};
     return 0;
 }
 
@@ -218,7 +220,7 @@ int vkm_dispatch(vkm_seq *s, const vkm_dispatch_info *d) {
         w[i] = (VkWriteDescriptorSet){VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, NULL, set, (uint32_t)i, 0, 1,
                                       VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, NULL, NULL, NULL};
         if (d->binds[i].texel) {
-            if (texel_view(s, *b, &views[i])) return -1;
+            if (texel_view(s, *b, d->binds[i].texel == VKM_TEXEL_VEC4, &views[i])) return -1;
             w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
             w[i].pTexelBufferView = &views[i];
         } else {

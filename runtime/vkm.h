@@ -83,11 +83,14 @@ uint64_t vkm_device_peak_bytes(const vkm_ctx *ctx);
 /* ---- recorded sequences ------------------------------------------------- */
 enum { VKM_SEQ_TIMESTAMPS = 1 };
 enum { VKM_READ = 1, VKM_WRITE = 2, VKM_RW = 3 };
+enum { VKM_TEXEL_VEC4 = 4 };
 
 typedef struct {
     vkm_buf buf;
     int access;   /* VKM_READ / VKM_WRITE / VKM_RW: drives barrier insertion */
-    int texel;    /* bind as an R32F uniform texel buffer (read-only operands) */
+    int texel;    /* bind as a uniform texel buffer (read-only operands): 1 (R32F) or
+                     VKM_TEXEL_VEC4 (RGBA32F: a quarter of the fetches where a
+                     shader reads 4 aligned floats at once) */
 } vkm_bind;
 
 typedef struct {

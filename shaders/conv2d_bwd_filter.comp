@@ -41,9 +41,21 @@ layout(constant_id = 3) const int TC = 4;
 layout(constant_id = 4) const int POOL = 0;
 // UP: x is read nearest-upsampled (stored at H/2 x W/2; the up conv's filter gradient)
 layout(constant_id = 5) const int UP = 0;
+// XMIS >= 0: X is bound as an RGBA32F view and every row starts on a vec4
+// (W and the binding offset multiples of 4, no UP): a row segment comes in
+// vec4 fetches instead of one scalar fetch per column (on lavapipe a scalar
+// texel fetch is an 8-lane gather; a vec4 fetch, 8 plain 16-byte loads).
+// XMIS = (-pad) mod 4, the segment's start within its first vec4 (ox0 is a
+// multiple of P = 4). DV4 1: dy likewise (Wo and its offset multiples of 4),
+// one vec4 per output channel and segment.
+layout(constant_id = 6) const int XMIS = -1;
+layout(constant_id = 7) const int DV4 = 0;
 const int SX = POOL != 0 ? 2 : 1;   // input pixels per dy pixel
 const int SEG = SX * P + K - 1;     // input columns per row segment
 #define SEGMAX (2 * P + KMAX - 1)
+const int XM0 = XMIS > 0 ? XMIS : 0;
+const int NV = (XM0 + SEG + 3) / 4;   // vec4s per row segment
+#define NVMAX ((3 + SEGMAX + 3) / 4)
 const float WSCALE = POOL != 0 ? 0.25 : 1.0;
 const int NT = TC * KK;   // sums per output channel per lane
 const int RS = int(gl_WorkGroupSize.y);
@@ -93,7 +105,13 @@ void main() {
         int dbase = pc.dyoff + b * pc.Cout * oplane + oy * pc.Wo + ox0;
         [[unroll]] for (int t = 0; t < P; t++) {
             bool ok = ox0 + t < pc.Wo;
-            if (STRATEGY == 1) {
+            if (DV4 != 0) {
+                if (t == 0)   // a whole vec4 per channel: the segment is inside the row
+                    [[unroll]] for (int i = 0; i < TM; i++) {
+                        vec4 q = texelFetch(DY, (dbase + min(co0 + i, pc.Cout - 1) * oplane) >> 2);
+                        [[unroll]] for (int u = 0; u < P; u++) g[i][u] = q[u];
+                    }
+            } else if (STRATEGY == 1) {
                 float gl = ok ? texelFetch(DY, dbase + coL * oplane + t).r : 0.0;
                 [[unroll]] for (int i = 0; i < TM; i++)
                     g[i][t] = subgroupBroadcast(gl, i);
@@ -120,6 +138,7 @@ void main() {
             colidx[u] = clamp(ix, 0, pc.W - 1) >> UP;
         }
         int xb = pc.xoff + b * pc.Cin * plane;
+        int v04 = (SX * ox0 - pc.pad - XM0) >> 2, w4 = pc.W >> 2;   // XMIS >= 0: the segment's first vec4
         [[unroll]] for (int c = 0; c < TCMAX; c++) {
             if (c < TC) {
                 [[unroll]] for (int ky = 0; ky < KMAX; ky++) {
@@ -130,17 +149,36 @@ void main() {
                         bool rowok2 = iy + 1 < pc.H;   // (iy + 1 >= 0 always)
                         int rb2 = xb + cbase[c] + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
                         float xr[SEGMAX];   // x, or the 2x2 box sums when pooled
-                        [[unroll]] for (int u = 0; u < SEGMAX; u++)
-                            if (u < SEG) {
-                                // unconditional fetch (clamped index) + select: no divergent branch
-                                float v = texelFetch(X, rb + colidx[u]).r;
-                                v = (rowok && colok[u]) ? v : 0.0;
-                                if (POOL != 0) {
-                                    float v2 = texelFetch(X, rb2 + colidx[u]).r;
-                                    v += (rowok2 && colok[u]) ? v2 : 0.0;
+                        if (XMIS >= 0) {
+                            vec4 q[NVMAX], q2[NVMAX];
+                            [[unroll]] for (int v = 0; v < NVMAX; v++) {
+                                if (v < NV) {
+                                    int c4 = clamp(v04 + v, 0, w4 - 1);
+                                    q[v] = texelFetch(X, (rb >> 2) + c4);
+                                    if (POOL != 0) q2[v] = texelFetch(X, (rb2 >> 2) + c4);
                                 }
-                                xr[u] = v;
                             }
+                            [[unroll]] for (int u = 0; u < SEGMAX; u++) {
+                                if (u < SEG) {
+                                    int e = u + XM0;
+                                    float v = (rowok && colok[u]) ? q[e >> 2][e & 3] : 0.0;
+                                    if (POOL != 0) v += (rowok2 && colok[u]) ? q2[e >> 2][e & 3] : 0.0;
+                                    xr[u] = v;
+                                }
+                            }
+                        } else {
+                            [[unroll]] for (int u = 0; u < SEGMAX; u++)
+                                if (u < SEG) {
+                                    // unconditional fetch (clamped index) + select: no divergent branch
+                                    float v = texelFetch(X, rb + colidx[u]).r;
+                                    v = (rowok && colok[u]) ? v : 0.0;
+                                    if (POOL != 0) {
+                                        float v2 = texelFetch(X, rb2 + colidx[u]).r;
+                                        v += (rowok2 && colok[u]) ? v2 : 0.0;
+                                    }
+                                    xr[u] = v;
+                                }
+                        }
                         if (POOL != 0)
                             [[unroll]] for (int u = 0; u < SEGMAX - 1; u++)
                                 if (u < SEG - 1) xr[u] += xr[u + 1];

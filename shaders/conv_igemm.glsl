@@ -44,6 +44,15 @@ layout(constant_id = 4) const int TN = 16;   // pixels per tile: 16, 8 or 4
 layout(constant_id = 5) const int TR = 1;
 layout(constant_id = 6) const int POOL = 0;   // 0, 1 (mean) or 2 (sum)
 layout(constant_id = 7) const int UP = 0;     // 0, 1 or 2
+// XMIS >= 0: X is bound as an RGBA32F view and every stored row starts on a
+// vec4 (stored width and binding offset multiples of 4), so a row segment
+// comes in a few vec4 fetches instead of one scalar fetch per column (on
+// lavapipe a scalar texel fetch is an 8-lane gather, the costliest
+// instruction of the loop; a vec4 fetch is 8 plain 16-byte loads). XMIS is
+// the segment's first read column modulo 4 << USH, (-pad) mod (4 << USH):
+// ox0 is 0 or a multiple of 16, so it does not change that. -1: scalar
+// fetches through an R32F view.
+layout(constant_id = 8) const int XMIS = -1;
 const float PSCALE = POOL == 1 || UP == 2 ? 0.25 : 1.0;
 const int USH = UP != 0 ? 1 : 0;   // stored = read size >> USH
 #define TRMAX 4
@@ -54,6 +63,9 @@ const int USH = UP != 0 ? 1 : 0;   // stored = read size >> USH
 #define SEGMAX (2 * TNMAX + KMAX - 1)
 const int SX = POOL != 0 ? 2 : 1;   // input pixels per output pixel
 const int SEG = SX * TN + K - 1;
+#define NVMAX ((7 + SEGMAX - 1) / 4 + 1)
+const int XM0 = XMIS > 0 ? XMIS : 0;
+const int NV = ((XM0 + SEG - 1) >> USH) / 4 + 1;   // vec4s per stored row segment
 
 layout(push_constant) uniform Params {
     int B, IC, H, W, OC, Ho, Wo, pad;
@@ -115,6 +127,8 @@ void main() {
         colidx[t] = clamp(ix, 0, wread - 1) >> USH;
     }
     int xbase = pc.xoff + b * pc.IC * plane;
+    // XMIS >= 0: the segment's first vec4 and the vec4s per stored row
+    int v04 = (SX * ox0 - pc.pad - XM0) >> (2 + USH), w4 = xw >> 2;
     for (int ic = 0; ic < pc.IC; ic++, xbase += plane) {
         for (int ky = 0; ky < K; ky++) {
             float xr[TRMAX][SEGMAX];   // the taps' inputs: x, or the 2x2 box sums when pooled
@@ -125,16 +139,35 @@ void main() {
                     int rbase = xbase + (clamp(iy, 0, hread - 1) >> USH) * xw;
                     bool rowok2 = iy + 1 >= 0 && iy + 1 < hread;
                     int rbase2 = xbase + (clamp(iy + 1, 0, hread - 1) >> USH) * xw;
-                    [[unroll]] for (int t = 0; t < SEGMAX; t++) {
-                        if (t < SEG) {
-                            // unconditional fetch (clamped index) + select: no divergent branch
-                            float v = texelFetch(X, rbase + colidx[t]).r;
-                            v = (rowok && colok[t]) ? v : 0.0;
-                            if (POOL != 0) {
-                                float v2 = texelFetch(X, rbase2 + colidx[t]).r;
-                                v += (rowok2 && colok[t]) ? v2 : 0.0;
+                    if (XMIS >= 0) {
+                        vec4 q[NVMAX], q2[NVMAX];
+                        [[unroll]] for (int v = 0; v < NVMAX; v++) {
+                            if (v < NV) {
+                                int c4 = clamp(v04 + v, 0, w4 - 1);
+                                q[v] = texelFetch(X, (rbase >> 2) + c4);
+                                if (POOL != 0) q2[v] = texelFetch(X, (rbase2 >> 2) + c4);
                             }
-                            xr[r][t] = v;   // pooled: the column pair sum, folded below
+                        }
+                        [[unroll]] for (int t = 0; t < SEGMAX; t++) {
+                            if (t < SEG) {
+                                int e = (t + XM0) >> USH;   // stored column from the first vec4's
+                                float v = (rowok && colok[t]) ? q[e >> 2][e & 3] : 0.0;
+                                if (POOL != 0) v += (rowok2 && colok[t]) ? q2[e >> 2][e & 3] : 0.0;
+                                xr[r][t] = v;
+                            }
+                        }
+                    } else {
+                        [[unroll]] for (int t = 0; t < SEGMAX; t++) {
+                            if (t < SEG) {
+                                // unconditional fetch (clamped index) + select: no divergent branch
+                                float v = texelFetch(X, rbase + colidx[t]).r;
+                                v = (rowok && colok[t]) ? v : 0.0;
+                                if (POOL != 0) {
+                                    float v2 = texelFetch(X, rbase2 + colidx[t]).r;
+                                    v += (rowok2 && colok[t]) ? v2 : 0.0;
+                                }
+                                xr[r][t] = v;   // pooled: the column pair sum, folded below
+                            }
                         }
                     }
                     if (POOL != 0)

@@ -89,6 +89,14 @@ static const vkm_conv2d_p conv_cases[] = {
     {1, 3, 9, 17, 2, 3, 0, 0, 0, 0, 0},  {1, 2, 5, 6, 3, 4, 1, 0, 0, 0, 0},   {2, 33, 3, 1, 10, 3, 1, 1, 0, 0, 0},
     {2, 5, 20, 37, 1, 3, 1, 1, 0, 0, 0}, {2, 1, 19, 40, 6, 3, 1, 1, 0, 0, 0}, /* image-channel convs */
     {1, 20, 4, 4, 33, 4, 0, 0, 0, 0, 0}, {2, 3, 3, 3, 5, 3, 0, 1, 0, 0, 0},   /* whole-map filters (GEMM) */
+    /* rows a multiple of 4 wide (vec4 row loads, shaders/conv_igemm.glsl
+     * XMIS): the segment's start at every offset within its vec4 (forward
+     * pad 1 / 2 / 0 / 3, backward-data pad 1 / 3 / 2 / 0), several 16-pixel
+     * segments; each at offset 0 (every third case runs at offset 1: the
+     * small fillers between them) */
+    {1, 6, 5, 36, 18, 3, 1, 1, 0, 0, 0}, {2, 3, 6, 10, 4, 3, 1, 0, 0, 0, 0},  {2, 6, 9, 12, 7, 4, 2, 1, 0, 0, 0},
+    {2, 5, 7, 11, 6, 4, 0, 1, 0, 0, 0},  {1, 2, 3, 12, 3, 3, 1, 1, 0, 0, 0},  {1, 4, 6, 13, 7, 4, 1, 0, 0, 0, 0},
+    {2, 9, 6, 8, 17, 1, 0, 1, 0, 0, 0},  {1, 3, 2, 5, 2, 3, 1, 0, 0, 0, 0},   {1, 3, 5, 8, 4, 4, 3, 1, 0, 0, 0},
 };
 /* the fused 2x2 mean (pool: forward and every backward): even and odd
  * (floored) outputs, rows of 16 / 8 / 4 / 1 pooled pixels, K 1/3/4, the down

@@ -1,6 +1,7 @@
 /* Launchers of conv2d forward, backward-data, backward-filter and the bias
  * gradient (shaders/conv2d*.comp): argument checks, the tile-strategy and
  * workgroup choices, and push constants mirroring the shaders' blocks. */
+#include <stdlib.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
@@ -69,18 +70,21 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
     if (conv_grid(s, op, ntiles, local, groups)) return -1;
     /* the broadcast needs one channel block per workgroup */
     uint32_t strategy = nseg % local == 0 && tm == IG_TM ? conv_strategy(s, 0) : 0;
+    vkm_buf xin = conv_view(s, in, &pc->xoff);
+    /* stored rows on vec4 boundaries: X through an RGBA32F view (shaders/conv_igemm.glsl XMIS) */
+    int ush = up ? 1 : 0;
+    int xmis = (pc->W >> ush) % 4 == 0 && pc->xoff % 4 == 0 && !getenv("VKMIST_NO_VEC4") ? -pc->pad & ((4 << ush) - 1) : -1;
     vkm_bind binds[4] = {
-        {conv_view(s, in, &pc->xoff), VKM_READ, 1},
+        {xin, VKM_READ, xmis >= 0 ? VKM_TEXEL_VEC4 : 1},
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
         {conv_view(s, bias, &pc->boff), VKM_READ, 1},
         {conv_view(s, out, &pc->yoff), pc->acc ? VKM_RW : VKM_WRITE, 0}};
-    uint32_t spec[8] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)pool, (uint32_t)up};
-    int ush = up ? 1 : 0;
+    uint32_t spec[9] = {local, (uint32_t)K, strategy, tm, tn, tr, (uint32_t)pool, (uint32_t)up, (uint32_t)xmis};
     /* pooled: K*K taps per pooled pixel (the box sums' adds are not counted) */
     double flops = 2.0 * pc->B * pc->OC * pc->Ho * pc->Wo * (double)pc->IC * K * K;
     double bytes = 4.0 * ((double)pc->B * pc->IC * (pc->H >> ush) * (pc->W >> ush) + (double)pc->OC * pc->IC * K * K +
                           (double)pc->B * pc->OC * pc->Ho * pc->Wo * (pc->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 8, .push = pc,
+    vkm_dispatch_info d = {.shader = shader, .spec = spec, .nspec = 9, .push = pc,
                            .push_size = sizeof *pc, .binds = binds, .nbind = 4,
                            .groups = {groups[0], groups[1], 1}, .flops = flops, .bytes = bytes,
                            .label = op};
@@ -140,8 +144,13 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
     int Ho = vkm_conv2d_yh(p), Wo = vkm_conv2d_yw(p);   /* dy's: pooled when pool */
     bwd_filter_push pc = {p->B, p->Cin, p->H, p->W, p->Cout, Ho, Wo, p->pad, p->acc != 0, 0, 0, 0, p->bias != 0, 0};
     int wacc = p->acc ? VKM_RW : VKM_WRITE;
-    vkm_bind binds[4] = {{conv_view(s, x, &pc.xoff), VKM_READ, 1},
-                         {conv_view(s, dy, &pc.dyoff), VKM_READ, 1},
+    vkm_buf xv = conv_view(s, x, &pc.xoff), dyv = conv_view(s, dy, &pc.dyoff);
+    /* rows on vec4 boundaries: x and dy through RGBA32F views (the shader's XMIS, DV4) */
+    int vec4 = !getenv("VKMIST_NO_VEC4");
+    int xmis = vec4 && !p->up && p->W % 4 == 0 && pc.xoff % 4 == 0 ? -p->pad & 3 : -1;
+    int dv4 = vec4 && Wo % 4 == 0 && pc.dyoff % 4 == 0;
+    vkm_bind binds[4] = {{xv, VKM_READ, xmis >= 0 ? VKM_TEXEL_VEC4 : 1},
+                         {dyv, VKM_READ, dv4 ? VKM_TEXEL_VEC4 : 1},
                          {conv_view(s, dw, &pc.dwoff), wacc, 0},
                          {conv_view(s, p->bias ? db : dw, &pc.dboff), wacc, 0}};
     /* a CPU device runs a workgroup's invocations in turn on one thread, so
@@ -149,11 +158,11 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
      * (measured on lavapipe: config tiny step 155 -> 130-140 ms, every small
      * config shape as fast or faster); a GPU keeps the rows for parallelism */
     uint32_t rs = vkm_device(vkm_seq_ctx(s))->cpu_kernels ? 1u : BF_RS;
-    uint32_t spec[6] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0),
-                        (uint32_t)(p->up != 0)};
+    uint32_t spec[8] = {rs, (uint32_t)p->K, conv_strategy(s, 1), (uint32_t)tc, (uint32_t)(p->pool != 0),
+                        (uint32_t)(p->up != 0), (uint32_t)xmis, (uint32_t)dv4};
     double flops = 2.0 * p->B * p->Cout * (double)Ho * Wo * p->Cin * p->K * p->K;
     double bytes = 4.0 * ((double)vkm_conv2d_nx(p) + (double)vkm_conv2d_ny(p) + (double)vkm_conv2d_nw(p) * (p->acc ? 2 : 1));
-    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 6,
+    vkm_dispatch_info d = {.shader = VKM_SHADER_CONV2D_BWD_FILTER, .spec = spec, .nspec = 8,
                            .push = &pc, .push_size = sizeof pc, .binds = binds, .nbind = 4,
                            .groups = {gx, gy, 1}, .flops = flops, .bytes = bytes, .label = op};
     return vkm_dispatch(s, &d);
