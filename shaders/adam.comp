@@ -12,15 +12,19 @@ layout(push_constant) uniform P {
     uint seg_start[MAXSEG];
     int seg_step[MAXSEG];
 } pc;
-layout(binding = 0) buffer P4 { vec4 p4[]; };
-layout(binding = 1) buffer P1 { float p1[]; };
-layout(binding = 2) readonly buffer G4 { vec4 g4[]; };
-layout(binding = 3) readonly buffer G1 { float g1[]; };
-layout(binding = 4) buffer M4 { vec4 m4[]; };
-layout(binding = 5) buffer M1 { float m1[]; };
-layout(binding = 6) buffer V4 { vec4 v4[]; };
-layout(binding = 7) buffer V1 { float v1[]; };
-layout(binding = 8) readonly buffer S { uint steps[]; };
+// vec4 bodies read through texel views (Xr), written through x4 (elem_util.h)
+layout(binding = 0) uniform samplerBuffer Pr;
+layout(binding = 1) writeonly buffer P4 { vec4 p4[]; };
+layout(binding = 2) buffer P1 { float p1[]; };
+layout(binding = 3) uniform samplerBuffer Gr;
+layout(binding = 4) readonly buffer G1 { float g1[]; };
+layout(binding = 5) uniform samplerBuffer Mr;
+layout(binding = 6) writeonly buffer M4 { vec4 m4[]; };
+layout(binding = 7) buffer M1 { float m1[]; };
+layout(binding = 8) uniform samplerBuffer Vr;
+layout(binding = 9) writeonly buffer V4 { vec4 v4[]; };
+layout(binding = 10) buffer V1 { float v1[]; };
+layout(binding = 11) readonly buffer S { uint steps[]; };
 
 // 1 - b^t for t >= 1, to a few ulps: 1 - 0.99^t is small for small t, so
 // 1.0 - pow(b, t) would cancel (and exp2/log2 are loose on some drivers,
@@ -74,10 +78,11 @@ void main() {
         if (si < 0) continue;
         factors(si, f);
         float step = f.x, rc2 = f.y;
-        vec4 p = p4[i];
-        vec4 g = g4[i] + pc.wd * p;
-        vec4 m = pc.beta1 * m4[i] + (1.0 - pc.beta1) * g;
-        vec4 v = pc.beta2 * v4[i] + (1.0 - pc.beta2) * g * g;
+        int t = int(i);
+        vec4 p = texelFetch(Pr, t);
+        vec4 g = texelFetch(Gr, t) + pc.wd * p;
+        vec4 m = pc.beta1 * texelFetch(Mr, t) + (1.0 - pc.beta1) * g;
+        vec4 v = pc.beta2 * texelFetch(Vr, t) + (1.0 - pc.beta2) * g * g;
         m4[i] = m;
         v4[i] = v;
         p4[i] = p - step * m / (sqrt(v * rc2) + pc.eps);

@@ -8,9 +8,9 @@
 layout(constant_id = 1) const uint ACC = 0;
 layout(constant_id = 2) const uint USE_Y = 1;
 layout(push_constant) uniform P { uint n; float a; float b; } pc;
-layout(binding = 0) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 0) uniform samplerBuffer X4;   // vec4 bodies: texel views (elem_util.h)
 layout(binding = 1) readonly buffer X1 { float x1[]; };
-layout(binding = 2) readonly buffer Y4 { vec4 y4[]; };
+layout(binding = 2) uniform samplerBuffer Y4;
 layout(binding = 3) readonly buffer Y1 { float y1[]; };
 layout(binding = 4) buffer O4 { vec4 o4[]; };
 layout(binding = 5) buffer O1 { float o1[]; };
@@ -19,8 +19,8 @@ void main() {
     uint n4 = pc.n >> 2;
     bool useb = USE_Y != 0u, acc = ACC != 0u;
     for (uint i = ELEM_GID; i < n4; i += ELEM_STRIDE) {
-        vec4 v = pc.a * x4[i];
-        if (useb) v += pc.b * y4[i];
+        vec4 v = pc.a * texelFetch(X4, int(i));
+        if (useb) v += pc.b * texelFetch(Y4, int(i));
         if (acc) v += o4[i];
         o4[i] = v;
     }

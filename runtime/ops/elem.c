@@ -7,8 +7,8 @@
 int vkm_op_axpby(vkm_seq *s, const vkm_axpby_p *p, vkm_buf x, vkm_buf y, vkm_buf out) {
     struct { uint32_t n; float a, b; } pc = {0, p->a, p->b};
     uint32_t spec[2] = {p->acc ? 1u : 0u, p->b != 0.0f};
-    elem_arg args[3] = {{x, VKM_READ, 1}, {p->b != 0.0f ? y : x, VKM_READ, 1},
-                        {out, p->acc ? VKM_RW : VKM_WRITE, 1}};
+    elem_arg args[3] = {{x, VKM_READ, ELEM_TEXEL}, {p->b != 0.0f ? y : x, VKM_READ, ELEM_TEXEL},
+                        {out, p->acc ? VKM_RW : VKM_WRITE, ELEM_PAIR}};
     elem_launch L = {.shader = VKM_SHADER_AXPBY, .label = "axpby", .n = p->n, .args = args,
                      .nargs = 3, .push = &pc, .push_size = sizeof pc, .base_word = -1,
                      .spec = spec, .nspec = 2,
@@ -110,7 +110,7 @@ int vkm_op_meann_bwd(vkm_seq *s, const vkm_meann_p *p, vkm_buf dy, const vkm_buf
 
 int vkm_op_ema(vkm_seq *s, const vkm_ema_p *p, vkm_buf param, vkm_buf ema) {
     struct { uint32_t n; float decay; } pc = {0, p->decay};
-    elem_arg args[2] = {{param, VKM_READ, 1}, {ema, VKM_RW, 1}};
+    elem_arg args[2] = {{param, VKM_READ, ELEM_TEXEL}, {ema, VKM_RW, ELEM_TEXEL_RW}};
     elem_launch L = {.shader = VKM_SHADER_EMA, .label = "ema", .n = p->n, .args = args,
                      .nargs = 2, .push = &pc, .push_size = sizeof pc, .base_word = -1,
                      .flops = 3, .bytes = 12};

@@ -51,7 +51,7 @@ int vkm_op_l1loss_bwd(vkm_seq *s, const vkm_loss_p *p, vkm_buf x, vkm_buf y, vkm
     int has_dy = dy.buffer != VK_NULL_HANDLE, acc = p->acc ? VKM_RW : VKM_WRITE;
     struct { uint32_t n, g_index; float inv_n; } pc = {
         0, (uint32_t)p->g_index, (float)vkm_loss_scale(p)};
-    elem_arg args[5] = {{x, VKM_READ, 1}, {y, VKM_READ, 1}, {g, VKM_READ, 0},
+    elem_arg args[5] = {{x, VKM_READ, ELEM_PAIR}, {y, VKM_READ, ELEM_PAIR}, {g, VKM_READ, 0},
                         {dx, acc, 1}, {has_dy ? dy : dx, acc, 1}};
     uint32_t spec[2] = {(uint32_t)has_dy, p->acc ? 1u : 0u};
     elem_launch L = {.shader = VKM_SHADER_L1LOSS_BWD, .label = "l1loss_bwd", .n = p->n,

@@ -27,8 +27,8 @@ int vkm_op_adam(vkm_seq *s, const vkm_adam_p *p, vkm_buf param, vkm_buf grad, vk
         pc.seg_start[k] = p->seg_start[k];
         pc.seg_step[k] = p->seg_step[k];
     }
-    elem_arg args[5] = {{param, VKM_RW, 1}, {grad, VKM_READ, 1}, {m, VKM_RW, 1},
-                        {v, VKM_RW, 1}, {steps, VKM_READ, 0}};
+    elem_arg args[5] = {{param, VKM_RW, ELEM_TEXEL_RW}, {grad, VKM_READ, ELEM_TEXEL}, {m, VKM_RW, ELEM_TEXEL_RW},
+                        {v, VKM_RW, ELEM_TEXEL_RW}, {steps, VKM_READ, 0}};
     elem_launch L = {.shader = VKM_SHADER_ADAM, .label = "adam", .n = p->n, .args = args,
                      .nargs = 5, .push = &pc, .push_size = sizeof pc, .base_word = -1,
                      .flops = 14, .bytes = 28, .per_inv = ADAM_R};

@@ -38,7 +38,7 @@ int vkm_elem_run(vkm_seq *s, const elem_launch *L) {
     for (int a = 0; a < L->nargs; a++) {
         if (L->args[a].pair && vkm_elem_size(s, L->label, "a tensor operand", L->args[a].buf, L->n))
             return -1;
-        nb += L->args[a].pair ? 2 : 1;
+        nb += L->args[a].pair == ELEM_TEXEL_RW ? 3 : L->args[a].pair ? 2 : 1;
     }
     if (nb > MAXB) return vkm_elem_err(s, L->label, "launcher bug: too many bindings");
     spec[0] = ELEM_LOCAL;
@@ -58,7 +58,8 @@ int vkm_elem_run(vkm_seq *s, const elem_launch *L) {
             const elem_arg *g = &L->args[a];
             if (g->pair) {
                 vkm_buf c = vkm_sub(g->buf, (uint64_t)first * 4, (uint64_t)count * 4);
-                binds[nb++] = (vkm_bind){c, g->access, 0};
+                if (g->pair != ELEM_PAIR) binds[nb++] = (vkm_bind){c, VKM_READ, VKM_TEXEL_VEC4};
+                if (g->pair != ELEM_TEXEL) binds[nb++] = (vkm_bind){c, g->access, 0};
                 binds[nb++] = (vkm_bind){c, g->access, 0};
             } else {
                 binds[nb++] = (vkm_bind){g->buf, g->access, 0};

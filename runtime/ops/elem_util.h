@@ -11,11 +11,17 @@
 #define ELEM_LOCAL 256u        /* invocations per workgroup (a power of two) */
 #define ELEM_MAX_GROUPS 4096u  /* grid-stride loops cover the rest */
 
+enum { ELEM_PAIR = 1, ELEM_TEXEL = 2, ELEM_TEXEL_RW = 3 };
 typedef struct {
     vkm_buf buf;
     int access;  /* VKM_READ / VKM_WRITE / VKM_RW */
-    int pair;    /* 1: an n-float tensor (bound as vec4[] and float[], split with
-                  * the chunks); 0: a small operand bound whole, once */
+    int pair;    /* an n-float tensor, split with the chunks: ELEM_PAIR (bound as
+                  * vec4[] and float[]), ELEM_TEXEL (read-only: its vec4 body
+                  * through an RGBA32F texel view, then float[]) or ELEM_TEXEL_RW
+                  * (the texel view for reads, then vec4[] and float[]); 0: a
+                  * small operand bound whole, once. On lavapipe a texel vec4
+                  * fetch is 8 plain loads, a storage-buffer vec4 load a
+                  * per-lane loop of scalar ones. */
 } elem_arg;
 
 typedef struct {
