@@ -154,10 +154,11 @@ static int texel_view(vkm_seq *s, vkm_buf b, int vec4, VkBufferView *out) {
         return vkm_fail(ctx, "tensor of %llu floats exceeds the device's texel buffer limit (%u texels); try a smaller --batch",
                         (unsigned long long)(b.size / 4), ctx->props.limits.maxTexelBufferElements);
     if (grow(ctx, (void **)&s->views, &s->capviews, s->nviews + 1, sizeof *s->views)) return -1;
-    /* at least one texel: a vec4 view of a tensor under 4 floats (whose
-     * shader reads only its float tail) spans the allocation's alignment
-     * padding (allocations are aligned and sized to >= 16 bytes) */
-    uint64_t range = b.size >= texel ? b.size / texel * texel : texel;
+    /* whole texels: a vec4 view covers the partial last one (a shader may
+     * read a vec2 there; a tensor under 4 floats still gets one texel),
+     * which stays inside the allocation: allocations are aligned and sized
+     * to multiples of vkm_alignment() >= 16 bytes */
+    uint64_t range = (b.size + texel - 1) / texel * texel;
     VkBufferViewCreateInfo ci = {VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, NULL, 0, b.buffer,
                                  vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT, b.offset, range};
     if (vkm_check(ctx, vkCreateBufferView(ctx->dev, &ci, NULL, out), "vkCreateBufferView")) return -1;

@@ -6,7 +6,7 @@
 #include "norm_instnorm.glsl"
 
 layout(binding = 0) readonly buffer X { float x[]; };
-layout(binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 1) uniform samplerBuffer X4;   // x's vec4s through an RGBA32F view (cheaper reads on lavapipe)
 layout(binding = 2) readonly buffer G { float gam[]; };
 layout(binding = 3) readonly buffer Bt { float bet[]; };
 layout(binding = 4) buffer Y { float y[]; };
@@ -14,7 +14,7 @@ layout(binding = 5) buffer Y4 { vec4 y4[]; };
 layout(binding = 6) writeonly buffer M { float mean_out[]; };
 layout(binding = 7) writeonly buffer R { float rstd_out[]; };
 
-vec4 ld_x(uint base, uint j) { return VEC != 0 ? x4[base / 4 + j] : vec4(x[base + j], 0.0, 0.0, 0.0); }
+vec4 ld_x(uint base, uint j) { return VEC != 0 ? texelFetch(X4, int(base / 4 + j)) : vec4(x[base + j], 0.0, 0.0, 0.0); }
 
 void main() {
     uint pl = work_index();

@@ -9,20 +9,20 @@
 #include "norm_instnorm.glsl"
 
 layout(binding = 0) readonly buffer X { float x[]; };
-layout(binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 1) uniform samplerBuffer X4;   // vec4 reads through RGBA32F views (cheaper on lavapipe)
 layout(binding = 2) readonly buffer M { float mean_in[]; };
 layout(binding = 3) readonly buffer R { float rstd_in[]; };
 layout(binding = 4) readonly buffer G { float gam[]; };
 layout(binding = 5) readonly buffer Bt { float bet[]; };
 layout(binding = 6) readonly buffer DY { float dy[]; };
-layout(binding = 7) readonly buffer DY4 { vec4 dy4[]; };
+layout(binding = 7) uniform samplerBuffer DY4;
 layout(binding = 8) buffer DX { float dx[]; };
 layout(binding = 9) buffer DX4 { vec4 dx4[]; };
 layout(binding = 10) buffer DG { float dgam[]; };
 layout(binding = 11) buffer DB { float dbet[]; };
 
-vec4 ld_x(uint base, uint j) { return VEC != 0 ? x4[base / 4 + j] : vec4(x[base + j], 0.0, 0.0, 0.0); }
-vec4 ld_dy(uint base, uint j) { return VEC != 0 ? dy4[base / 4 + j] : vec4(dy[base + j], 0.0, 0.0, 0.0); }
+vec4 ld_x(uint base, uint j) { return VEC != 0 ? texelFetch(X4, int(base / 4 + j)) : vec4(x[base + j], 0.0, 0.0, 0.0); }
+vec4 ld_dy(uint base, uint j) { return VEC != 0 ? texelFetch(DY4, int(base / 4 + j)) : vec4(dy[base + j], 0.0, 0.0, 0.0); }
 
 // d = dy through the fused activation. The pre-activation is recomputed
 // exactly as the forward computed it ((x - mean) * (g * rstd) + beta, same

@@ -10,7 +10,8 @@
 // VEC (specialization 1, when Wo % 4 == 0 and the input is exactly 2x / 0.5x
 // the output's width) makes a column unit 4 output columns: vec4 stores and
 // vec4 (down) / vec2 (up) loads, which lavapipe runs much faster than
-// per-float gathers.
+// per-float gathers; they come through an RGBA32F texel view (XV), faster on
+// lavapipe than storage-buffer vec4 loads.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int VEC = 0;
 
@@ -24,11 +25,7 @@ layout(push_constant) uniform Push {
 } pc;
 
 layout(binding = 0) readonly buffer X { float x[]; };
-#ifdef RESAMPLE_DOWN
-layout(binding = 1) readonly buffer XV { vec4 xv[]; };
-#else
-layout(binding = 1) readonly buffer XV { vec2 xv[]; };
-#endif
+layout(binding = 1) uniform samplerBuffer XV;
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) buffer Y4 { vec4 y4[]; };
 
@@ -46,12 +43,15 @@ float one(uint ib, uint oy, uint ox) {
 vec4 four(uint ib, uint oy, uint u) {
 #ifdef RESAMPLE_DOWN
     uint i = (ib + 2 * oy * pc.Wi) / 4 + 2 * u, s = pc.Wi / 4;
-    vec4 a = xv[i] + xv[i + s], b = xv[i + 1] + xv[i + s + 1];
+    vec4 a = texelFetch(XV, int(i)) + texelFetch(XV, int(i + s));
+    vec4 b = texelFetch(XV, int(i + 1)) + texelFetch(XV, int(i + s + 1));
     return RESAMPLE_SCALE * vec4(a.x + a.y, a.z + a.w, b.x + b.y, b.z + b.w);
 #else
     uint iy = oy / 2;
     if (iy >= pc.Hi) return vec4(0.0);
-    vec2 a = xv[(ib + iy * pc.Wi) / 2 + u];
+    uint h = (ib + iy * pc.Wi) / 2 + u;   // the vec2 (a row starts on one: Wi is even)
+    vec4 q = texelFetch(XV, int(h / 2));
+    vec2 a = (h & 1u) != 0u ? q.zw : q.xy;
     return RESAMPLE_SCALE * a.xxyy;
 #endif
 }

@@ -125,7 +125,7 @@ int vkm_op_instnorm(vkm_seq *s, const vkm_instnorm_p *p, vkm_buf x, vkm_buf gamm
     y = vkm_sub(y, 0, n * 4);
     const vkm_bind b[8] = {
         {x, VKM_READ, 0},
-        {x, VKM_READ, 0},
+        {x, VKM_READ, VKM_TEXEL_VEC4},
         {param_view(gamma, &pc.goff), VKM_READ, 0},
         {param_view(beta, &pc.boff), VKM_READ, 0},
         {y, p->acc ? VKM_RW : VKM_WRITE, 0},
@@ -172,13 +172,13 @@ int vkm_op_instnorm_bwd(vkm_seq *s, const vkm_instnorm_p *p, vkm_buf x, vkm_buf 
     dx = vkm_sub(dx, 0, n * 4);
     const vkm_bind b[12] = {
         {x, VKM_READ, 0},
-        {x, VKM_READ, 0},
+        {x, VKM_READ, VKM_TEXEL_VEC4},
         {param_view(vkm_sub(mean, 0, planes * 4), &pc.moff), VKM_READ, 0},
         {param_view(vkm_sub(rstd, 0, planes * 4), &pc.roff), VKM_READ, 0},
         {param_view(gamma, &pc.goff), VKM_READ, 0},
         {param_view(beta, &pc.boff), VKM_READ, 0},
         {dy, VKM_READ, 0},
-        {dy, VKM_READ, 0},
+        {dy, VKM_READ, VKM_TEXEL_VEC4},
         {dx, p->acc ? VKM_RW : VKM_WRITE, 0},
         {dx, p->acc ? VKM_RW : VKM_WRITE, 0},
         {param_view(dgamma, &pc.dgoff), pacc, 0},
@@ -217,11 +217,11 @@ static int act_launch(vkm_seq *s, const vkm_act_p *p, vkm_buf x, vkm_buf dy, vkm
     vkm_bind b[6];
     int nb = 0;
     b[nb++] = (vkm_bind){x, VKM_READ, 0};
-    b[nb++] = (vkm_bind){x, VKM_READ, 0};
+    b[nb++] = (vkm_bind){x, VKM_READ, VKM_TEXEL_VEC4};
     if (bwd) {
         dy = vkm_sub(dy, 0, n * 4);
         b[nb++] = (vkm_bind){dy, VKM_READ, 0};
-        b[nb++] = (vkm_bind){dy, VKM_READ, 0};
+        b[nb++] = (vkm_bind){dy, VKM_READ, VKM_TEXEL_VEC4};
     }
     b[nb++] = (vkm_bind){out, oacc, 0};
     b[nb++] = (vkm_bind){out, oacc, 0};
@@ -278,7 +278,7 @@ static int resample_launch(vkm_seq *s, const char *op, vkm_shader_id sh, const v
     gx = gx < 1 ? 1 : gx > pc.chunks ? pc.chunks : gx;
     const uint32_t spec[2] = {RESAMPLE_WG, (uint32_t)vec};
     const int oacc = p->acc ? VKM_RW : VKM_WRITE;
-    const vkm_bind b[4] = {{in, VKM_READ, 0}, {in, VKM_READ, 0}, {out, oacc, 0}, {out, oacc, 0}};
+    const vkm_bind b[4] = {{in, VKM_READ, 0}, {in, VKM_READ, VKM_TEXEL_VEC4}, {out, oacc, 0}, {out, oacc, 0}};
     vkm_dispatch_info d = {.shader = sh, .spec = spec, .nspec = 2, .push = &pc,
                            .push_size = sizeof pc, .binds = b, .nbind = 4,
                            .groups = {gx, (uint32_t)planes, 1},
