@@ -221,8 +221,11 @@ void conf_row_conv2d_bwd_bias(vkm_ctx *ctx, conf_rng *rng, double lim, conf_resu
 enum { GM_GEMM, GM_LINEAR, GM_LIN_DATA, GM_LIN_WEIGHT };
 
 /* M/B, N/out, K/in: odd sizes, single rows, and > 8 rows x > 512 columns
- * (several tiles and workgroups in both dimensions). */
-static const int gemm_shapes[][3] = {{1, 1, 1}, {3, 7, 13}, {13, 33, 5}, {17, 530, 9}, {9, 3, 70}};
+ * (several tiles and workgroups in both dimensions); then multiples of 4
+ * (vec4 fetches along k, m and n in shaders/gemm.comp; 4-, 8- and 16-row
+ * tiles, a partial last column segment), every variant. */
+static const int gemm_shapes[][3] = {{1, 1, 1},   {3, 7, 13},  {13, 33, 5}, {17, 530, 9}, {9, 3, 70},
+                                     {8, 36, 20}, {12, 20, 16}, {4, 16, 8}};
 #define GEMM_RANDOM 2
 
 static void gemm_case(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, int which,
@@ -293,7 +296,9 @@ static void gemm_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, in
         int shape[3];
         if (c < nfix) memcpy(shape, gemm_shapes[c], sizeof shape);
         else shape[0] = conf_int(rng, 1, 40), shape[1] = conf_int(rng, 1, 80), shape[2] = conf_int(rng, 1, 40);
-        int variants = c == 0 || c == 1 ? nvar : 2;   /* all variants on the small shapes */
+        /* all variants on the small shapes and the multiples of 4 */
+        int variants = c == 0 || c == 1 || (c < nfix && shape[0] % 4 == 0 && shape[1] % 4 == 0 && shape[2] % 4 == 0)
+                           ? nvar : 2;
         for (int v = 0; v < variants && !r->failed; v++) {
             int var = variants == nvar ? v : conf_int(rng, 0, nvar - 1);
             gemm_case(ctx, rng, lim, r, which, shape, var, (c + v) % 3 == 2);

@@ -1,11 +1,12 @@
 /* Launchers of GEMM (shaders/gemm.comp) and of the linear layers built on
  * it: argument checks, tile strategy, push constants. */
+#include <stdlib.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 #include "runtime/ref/ref_conv.h"
 
 #define GEMM_LOCAL 64u  /* invocations per workgroup (at most), shaders/gemm.comp */
-#define GEMM_TM 16      /* tile rows, shaders/gemm.comp */
+#define GEMM_TM 16      /* tile rows (at most), shaders/gemm.comp */
 #define GEMM_TN 16      /* tile columns */
 
 /* Mirrors Params in shaders/gemm.comp. */
@@ -26,23 +27,32 @@ static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, v
         (p->bias && conv_check_buf(s, op, "bias", bias, p->N)) ||
         (rs.buffer && conv_check_buf(s, op, "row sums", rs, p->M)))
         return -1;
+    /* short outputs (a linear layer's batch rows) get short tiles */
+    int tm = p->M <= 4 ? 4 : p->M <= 8 ? 8 : GEMM_TM;
     long long nseg = (p->N + GEMM_TN - 1) / GEMM_TN;
-    long long ntiles = nseg * ((p->M + GEMM_TM - 1) / GEMM_TM);
+    long long ntiles = nseg * ((p->M + tm - 1) / tm);
     uint32_t groups[3], local = conv_local(s, ntiles, GEMM_LOCAL);
     if (conv_grid(s, op, ntiles, local, groups)) return -1;
     gemm_push pc = {p->M, p->N, p->K, p->ta != 0, p->tb != 0, p->bias != 0, p->acc != 0, p->alpha,
                     0, 0, 0, 0, (int)nseg, (int)ntiles, rs.buffer != VK_NULL_HANDLE, 0};
     /* the broadcast needs one row block per workgroup */
-    uint32_t strategy = nseg % local == 0 ? conv_strategy(s, 0) : 0;
+    uint32_t strategy = nseg % local == 0 && tm == GEMM_TM ? conv_strategy(s, 0) : 0;
     int cacc = p->acc ? VKM_RW : VKM_WRITE;
-    vkm_bind binds[5] = {{conv_view(s, a, &pc.aoff), VKM_READ, 1},
-                         {conv_view(s, b, &pc.boff), VKM_READ, 1},
+    vkm_buf av = conv_view(s, a, &pc.aoff), bv = conv_view(s, b, &pc.boff);
+    /* vec4 fetches where rows start on vec4 boundaries (the shader's AV, BV):
+     * along k for A stored [M,K] and B stored [N,K], else along m / n */
+    int vec4 = !getenv("VKMIST_NO_VEC4");
+    uint32_t a4 = !vec4 || pc.aoff % 4 ? 0 : !p->ta ? (p->K % 4 == 0) : (p->M % 4 == 0) * 2u;
+    uint32_t b4 = !vec4 || pc.boff % 4 ? 0 : p->tb ? (p->K % 4 == 0) : (p->N % 4 == 0) * 2u;
+    if (a4 == 2 && strategy) strategy = 0;
+    vkm_bind binds[5] = {{av, VKM_READ, a4 ? VKM_TEXEL_VEC4 : 1},
+                         {bv, VKM_READ, b4 ? VKM_TEXEL_VEC4 : 1},
                          {conv_view(s, p->bias ? bias : a, &pc.biasoff), VKM_READ, 1},
                          {conv_view(s, c, &pc.coff), cacc, 0},
                          {conv_view(s, rs.buffer ? rs : c, &pc.rsoff), cacc, 0}};
-    uint32_t spec[2] = {local, strategy};
+    uint32_t spec[5] = {local, strategy, (uint32_t)tm, a4, b4};
     double mn = (double)p->M * p->N;
-    vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 2, .push = &pc,
+    vkm_dispatch_info d = {.shader = VKM_SHADER_GEMM, .spec = spec, .nspec = 5, .push = &pc,
                            .push_size = sizeof pc, .binds = binds, .nbind = 5,
                            .groups = {groups[0], groups[1], 1},
                            .flops = 2.0 * mn * p->K + (rs.buffer ? (double)p->M * p->K : 0),
