@@ -321,8 +321,11 @@ void conf_row_linear_bwd_weight(vkm_ctx *ctx, conf_rng *rng, double lim, conf_re
 
 /* ---- hpf ----------------------------------------------------------------- */
 static void hpf_row(vkm_ctx *ctx, conf_rng *rng, double lim, conf_result *r, int bwd) {
-    /* B, C, H, W: single pixels, odd sizes, > 64 pixels per plane */
-    static const int shapes[][4] = {{1, 1, 1, 1}, {2, 3, 7, 5}, {1, 2, 1, 9}, {2, 5, 17, 13}};
+    /* B, C, H, W: single pixels, odd sizes, > 64 pixels per plane; rows a
+     * multiple of 4 wide (4 pixels per invocation: several vec4s per row, one
+     * row, one vec4 per row) at offset 0, with a filler between */
+    static const int shapes[][4] = {{1, 1, 1, 1}, {2, 3, 7, 5},  {1, 2, 1, 9}, {2, 5, 17, 13},
+                                    {2, 3, 9, 12}, {1, 1, 2, 3}, {1, 2, 1, 8}, {1, 3, 20, 4}};
     int nfix = (int)(sizeof shapes / sizeof shapes[0]);
     for (int c = 0; c < nfix + 2 && !r->failed; c++) {
         vkm_hpf_p p;
