@@ -53,9 +53,6 @@ layout(constant_id = 7) const int DV4 = 0;
 const int SX = POOL != 0 ? 2 : 1;   // input pixels per dy pixel
 const int SEG = SX * P + K - 1;     // input columns per row segment
 #define SEGMAX (2 * P + KMAX - 1)
-const int XM0 = XMIS > 0 ? XMIS : 0;
-const int NV = (XM0 + SEG + 3) / 4;   // vec4s per row segment
-#define NVMAX ((3 + SEGMAX + 3) / 4)
 const float WSCALE = POOL != 0 ? 0.25 : 1.0;
 const int NT = TC * KK;   // sums per output channel per lane
 const int RS = int(gl_WorkGroupSize.y);
@@ -66,6 +63,8 @@ layout(binding = 0) uniform samplerBuffer X;
 layout(binding = 1) uniform samplerBuffer DY;
 layout(binding = 2) buffer Out { float dw[]; };
 layout(binding = 3) buffer OutB { float db[]; };   // bound (to dw) but untouched without bias
+const int RS_SHIFT = 0;   // the vec4 path reads no upsampled rows (the launcher's XMIS)
+#include "conv_rowseg.glsl"
 
 shared float red[2 * 8 * 288];   // RS (<= 2) rows x 8 lanes x TM*NT (<= 288) sums
 shared float bred[2 * 8 * TM];   // RS rows x 8 lanes x TM bias sums
@@ -150,22 +149,7 @@ void main() {
                         int rb2 = xb + cbase[c] + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
                         float xr[SEGMAX];   // x, or the 2x2 box sums when pooled
                         if (XMIS >= 0) {
-                            vec4 q[NVMAX], q2[NVMAX];
-                            [[unroll]] for (int v = 0; v < NVMAX; v++) {
-                                if (v < NV) {
-                                    int c4 = clamp(v04 + v, 0, w4 - 1);
-                                    q[v] = texelFetch(X, (rb >> 2) + c4);
-                                    if (POOL != 0) q2[v] = texelFetch(X, (rb2 >> 2) + c4);
-                                }
-                            }
-                            [[unroll]] for (int u = 0; u < SEGMAX; u++) {
-                                if (u < SEG) {
-                                    int e = u + XM0;
-                                    float v = (rowok && colok[u]) ? q[e >> 2][e & 3] : 0.0;
-                                    if (POOL != 0) v += (rowok2 && colok[u]) ? q2[e >> 2][e & 3] : 0.0;
-                                    xr[u] = v;
-                                }
-                            }
+                            rowseg_vec4(rb, rb2, rowok, rowok2, v04, w4, colok, xr);
                         } else {
                             [[unroll]] for (int u = 0; u < SEGMAX; u++)
                                 if (u < SEG) {

@@ -63,9 +63,6 @@ const int USH = UP != 0 ? 1 : 0;   // stored = read size >> USH
 #define SEGMAX (2 * TNMAX + KMAX - 1)
 const int SX = POOL != 0 ? 2 : 1;   // input pixels per output pixel
 const int SEG = SX * TN + K - 1;
-#define NVMAX ((7 + SEGMAX - 1) / 4 + 1)
-const int XM0 = XMIS > 0 ? XMIS : 0;
-const int NV = ((XM0 + SEG - 1) >> USH) / 4 + 1;   // vec4s per stored row segment
 
 layout(push_constant) uniform Params {
     int B, IC, H, W, OC, Ho, Wo, pad;
@@ -80,6 +77,8 @@ layout(binding = 0) uniform samplerBuffer X;
 layout(binding = 1) uniform samplerBuffer Wt;
 layout(binding = 2) uniform samplerBuffer Bias;
 layout(binding = 3) buffer Out { float y[]; };
+const int RS_SHIFT = USH;
+#include "conv_rowseg.glsl"
 
 // Filter tap (oc, ic, tap) of the effective [OC, IC, K, K] filter.
 int widx(int oc, int ic, int tap) {
@@ -140,22 +139,9 @@ void main() {
                     bool rowok2 = iy + 1 >= 0 && iy + 1 < hread;
                     int rbase2 = xbase + (clamp(iy + 1, 0, hread - 1) >> USH) * xw;
                     if (XMIS >= 0) {
-                        vec4 q[NVMAX], q2[NVMAX];
-                        [[unroll]] for (int v = 0; v < NVMAX; v++) {
-                            if (v < NV) {
-                                int c4 = clamp(v04 + v, 0, w4 - 1);
-                                q[v] = texelFetch(X, (rbase >> 2) + c4);
-                                if (POOL != 0) q2[v] = texelFetch(X, (rbase2 >> 2) + c4);
-                            }
-                        }
-                        [[unroll]] for (int t = 0; t < SEGMAX; t++) {
-                            if (t < SEG) {
-                                int e = (t + XM0) >> USH;   // stored column from the first vec4's
-                                float v = (rowok && colok[t]) ? q[e >> 2][e & 3] : 0.0;
-                                if (POOL != 0) v += (rowok2 && colok[t]) ? q2[e >> 2][e & 3] : 0.0;
-                                xr[r][t] = v;
-                            }
-                        }
+                        float seg[SEGMAX];
+                        rowseg_vec4(rbase, rbase2, rowok, rowok2, v04, w4, colok, seg);
+                        [[unroll]] for (int t = 0; t < SEGMAX; t++) xr[r][t] = seg[t];
                     } else {
                         [[unroll]] for (int t = 0; t < SEGMAX; t++) {
                             if (t < SEG) {
