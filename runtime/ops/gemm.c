@@ -44,7 +44,7 @@ static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, v
     int vec4 = !getenv("VKMIST_NO_VEC4");
     uint32_t a4 = !vec4 || pc.aoff % 4 ? 0 : !p->ta ? (p->K % 4 == 0) : (p->M % 4 == 0) * 2u;
     uint32_t b4 = !vec4 || pc.boff % 4 ? 0 : p->tb ? (p->K % 4 == 0) : (p->N % 4 == 0) * 2u;
-    if (a4 == 2 && strategy) strategy = 0;
+    if (a4) strategy = 0;   /* the broadcast serves scalar A fetches only */
     vkm_bind binds[5] = {{av, VKM_READ, a4 ? VKM_TEXEL_VEC4 : 1},
                          {bv, VKM_READ, b4 ? VKM_TEXEL_VEC4 : 1},
                          {conv_view(s, p->bias ? bias : a, &pc.biasoff), VKM_READ, 1},
