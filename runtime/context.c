@@ -374,6 +374,7 @@ int vkm_ctx_create(const vkm_opts *opts, vkm_ctx **out, char *err, size_t errlen
         if (env_int("VKMIST_NO_PUSH_DESCRIPTORS", 0)) ctx->info.push_descriptors = 0;
         if (env_int("VKMIST_FORCE_STAGING", 0)) ctx->info.unified = 0;
         ctx->info.cpu_kernels = ctx->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU && !env_int("VKMIST_GPU_KERNELS", 0);
+        ctx->info.vec4_reads = !env_int("VKMIST_NO_VEC4", 0);
         vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
         vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
         if (ctx->props.apiVersion < VK_API_VERSION_1_2)

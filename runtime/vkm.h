@@ -30,6 +30,7 @@ typedef struct {
     int push_descriptors;     /* VK_KHR_push_descriptor available */
     int unified;              /* every memory type is host visible (map, never stage) */
     int cpu_kernels;          /* kernel shapes for a CPU device (lavapipe runs a workgroup on one thread) */
+    int vec4_reads;           /* kernels read aligned rows as RGBA32F texels (VKMIST_NO_VEC4=1 clears it) */
     int chosen;
 } vkm_device_info;
 

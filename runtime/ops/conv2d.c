@@ -1,7 +1,6 @@
 /* Launchers of conv2d forward, backward-data, backward-filter and the bias
  * gradient (shaders/conv2d*.comp): argument checks, the tile-strategy and
  * workgroup choices, and push constants mirroring the shaders' blocks. */
-#include <stdlib.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
@@ -73,7 +72,7 @@ static int igemm(vkm_seq *s, vkm_shader_id shader, const char *op, igemm_push *p
     vkm_buf xin = conv_view(s, in, &pc->xoff);
     /* stored rows on vec4 boundaries: X through an RGBA32F view (shaders/conv_igemm.glsl XMIS) */
     int ush = up ? 1 : 0;
-    int xmis = (pc->W >> ush) % 4 == 0 && pc->xoff % 4 == 0 && !getenv("VKMIST_NO_VEC4") ? -pc->pad & ((4 << ush) - 1) : -1;
+    int xmis = conv_vec4(s, pc->W >> ush, pc->xoff) ? -pc->pad & ((4 << ush) - 1) : -1;
     vkm_bind binds[4] = {
         {xin, VKM_READ, xmis >= 0 ? VKM_TEXEL_VEC4 : 1},
         {conv_view(s, w, &pc->woff), VKM_READ, 1},
@@ -146,9 +145,8 @@ int vkm_op_conv2d_bwd_filter(vkm_seq *s, const vkm_conv2d_p *p, vkm_buf x, vkm_b
     int wacc = p->acc ? VKM_RW : VKM_WRITE;
     vkm_buf xv = conv_view(s, x, &pc.xoff), dyv = conv_view(s, dy, &pc.dyoff);
     /* rows on vec4 boundaries: x and dy through RGBA32F views (the shader's XMIS, DV4) */
-    int vec4 = !getenv("VKMIST_NO_VEC4");
-    int xmis = vec4 && !p->up && p->W % 4 == 0 && pc.xoff % 4 == 0 ? -p->pad & 3 : -1;
-    int dv4 = vec4 && Wo % 4 == 0 && pc.dyoff % 4 == 0;
+    int xmis = !p->up && conv_vec4(s, p->W, pc.xoff) ? -p->pad & 3 : -1;
+    int dv4 = conv_vec4(s, Wo, pc.dyoff);
     vkm_bind binds[4] = {{xv, VKM_READ, xmis >= 0 ? VKM_TEXEL_VEC4 : 1},
                          {dyv, VKM_READ, dv4 ? VKM_TEXEL_VEC4 : 1},
                          {conv_view(s, dw, &pc.dwoff), wacc, 0},

@@ -43,6 +43,10 @@ int conv_grid(vkm_seq *s, const char *op, long long items, uint32_t local, uint3
     return 0;
 }
 
+int conv_vec4(vkm_seq *s, long long row, int off) {
+    return vkm_device(vkm_seq_ctx(s))->vec4_reads && row % 4 == 0 && off % 4 == 0;
+}
+
 uint32_t conv_strategy(vkm_seq *s, int exact8) {
     /* Default: direct loads. On lavapipe they beat the subgroup broadcast
      * (measured: gemm 1024^3 21 vs 18 GFLOP/s, bwd_filter 25 vs 19);

@@ -17,6 +17,10 @@ vkm_buf conv_view(vkm_seq *s, vkm_buf b, int *eoff);
  * groups of the workgroup; exact8: subgroups of exactly 8). A shared-memory
  * variant for GPUs would be 2. */
 uint32_t conv_strategy(vkm_seq *s, int exact8);
+/* Whether a kernel may read rows of `row` floats starting at float offset
+ * `off` in vec4 texels (an RGBA32F view): both multiples of 4, and the
+ * device's vec4_reads switch on. */
+int conv_vec4(vkm_seq *s, long long row, int off);
 /* Workgroup size for `items` invocations: max_local, except on a CPU device
  * (lavapipe), where each workgroup runs whole on one thread: there it shrinks
  * (to the subgroup size at the least) until every thread gets two workgroups,

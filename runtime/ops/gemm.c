@@ -1,6 +1,5 @@
 /* Launchers of GEMM (shaders/gemm.comp) and of the linear layers built on
  * it: argument checks, tile strategy, push constants. */
-#include <stdlib.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 #include "runtime/ref/ref_conv.h"
@@ -41,9 +40,8 @@ static int gemm_as(vkm_seq *s, const char *op, const vkm_gemm_p *p, vkm_buf a, v
     vkm_buf av = conv_view(s, a, &pc.aoff), bv = conv_view(s, b, &pc.boff);
     /* vec4 fetches where rows start on vec4 boundaries (the shader's AV, BV):
      * along k for A stored [M,K] and B stored [N,K], else along m / n */
-    int vec4 = !getenv("VKMIST_NO_VEC4");
-    uint32_t a4 = !vec4 || pc.aoff % 4 ? 0 : !p->ta ? (p->K % 4 == 0) : (p->M % 4 == 0) * 2u;
-    uint32_t b4 = !vec4 || pc.boff % 4 ? 0 : p->tb ? (p->K % 4 == 0) : (p->N % 4 == 0) * 2u;
+    uint32_t a4 = !p->ta ? (uint32_t)conv_vec4(s, p->K, pc.aoff) : conv_vec4(s, p->M, pc.aoff) * 2u;
+    uint32_t b4 = p->tb ? (uint32_t)conv_vec4(s, p->K, pc.boff) : conv_vec4(s, p->N, pc.boff) * 2u;
     if (a4) strategy = 0;   /* the broadcast serves scalar A fetches only */
     vkm_bind binds[5] = {{av, VKM_READ, a4 ? VKM_TEXEL_VEC4 : 1},
                          {bv, VKM_READ, b4 ? VKM_TEXEL_VEC4 : 1},

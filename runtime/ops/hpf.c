@@ -1,6 +1,5 @@
 /* Launchers of the fixed high-pass filter and its input gradient
  * (shaders/hpf.comp, hpf_bwd.comp: the same correlation). */
-#include <stdlib.h>
 #include "runtime/ops/ops_conv.h"
 #include "runtime/ops/conv_util.h"
 
@@ -18,7 +17,7 @@ static int hpf_run(vkm_seq *s, vkm_shader_id shader, const char *op, const vkm_h
     hpf_push pc = {p->B * p->C, p->H, p->W, p->acc != 0, p->scale, 0, 0};
     vkm_buf xv = conv_view(s, x, &pc.xoff), yv = conv_view(s, y, &pc.yoff);
     /* rows on vec4 boundaries: 4 pixels per invocation (the shader's V4) */
-    uint32_t v4 = p->W % 4 == 0 && pc.xoff % 4 == 0 && pc.yoff % 4 == 0 && !getenv("VKMIST_NO_VEC4");
+    uint32_t v4 = conv_vec4(s, p->W, pc.xoff) && pc.yoff % 4 == 0;
     int yacc = p->acc ? VKM_RW : VKM_WRITE;
     vkm_bind binds[3] = {{xv, VKM_READ, v4 ? VKM_TEXEL_VEC4 : 1}, {yv, yacc, 0}, {yv, yacc, 0}};
     uint32_t gx = vkm_div_up((uint64_t)p->H * p->W / (v4 ? 4 : 1), HPF_LOCAL);
