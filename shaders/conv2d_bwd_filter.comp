@@ -102,15 +102,14 @@ void main() {
         // dy of the segment: g[i][t] for output channel co0 + i, pixel ox0 + t
         float g[TM][P];
         int dbase = pc.dyoff + b * pc.Cout * oplane + oy * pc.Wo + ox0;
-        [[unroll]] for (int t = 0; t < P; t++) {
+        if (DV4 != 0) {   // a whole vec4 per channel: the segment is inside the row
+            [[unroll]] for (int i = 0; i < TM; i++) {
+                vec4 q = texelFetch(DY, (dbase + min(co0 + i, pc.Cout - 1) * oplane) >> 2);
+                [[unroll]] for (int t = 0; t < P; t++) g[i][t] = q[t];
+            }
+        } else [[unroll]] for (int t = 0; t < P; t++) {
             bool ok = ox0 + t < pc.Wo;
-            if (DV4 != 0) {
-                if (t == 0)   // a whole vec4 per channel: the segment is inside the row
-                    [[unroll]] for (int i = 0; i < TM; i++) {
-                        vec4 q = texelFetch(DY, (dbase + min(co0 + i, pc.Cout - 1) * oplane) >> 2);
-                        [[unroll]] for (int u = 0; u < P; u++) g[i][u] = q[u];
-                    }
-            } else if (STRATEGY == 1) {
+            if (STRATEGY == 1) {
                 float gl = ok ? texelFetch(DY, dbase + coL * oplane + t).r : 0.0;
                 [[unroll]] for (int i = 0; i < TM; i++)
                     g[i][t] = subgroupBroadcast(gl, i);
@@ -148,24 +147,7 @@ void main() {
                         bool rowok2 = iy + 1 < pc.H;   // (iy + 1 >= 0 always)
                         int rb2 = xb + cbase[c] + (clamp(iy + 1, 0, pc.H - 1) >> UP) * xw;
                         float xr[SEGMAX];   // x, or the 2x2 box sums when pooled
-                        if (XMIS >= 0) {
-                            rowseg_vec4(rb, rb2, rowok, rowok2, v04, w4, colok, xr);
-                        } else {
-                            [[unroll]] for (int u = 0; u < SEGMAX; u++)
-                                if (u < SEG) {
-                                    // unconditional fetch (clamped index) + select: no divergent branch
-                                    float v = texelFetch(X, rb + colidx[u]).r;
-                                    v = (rowok && colok[u]) ? v : 0.0;
-                                    if (POOL != 0) {
-                                        float v2 = texelFetch(X, rb2 + colidx[u]).r;
-                                        v += (rowok2 && colok[u]) ? v2 : 0.0;
-                                    }
-                                    xr[u] = v;
-                                }
-                        }
-                        if (POOL != 0)
-                            [[unroll]] for (int u = 0; u < SEGMAX - 1; u++)
-                                if (u < SEG - 1) xr[u] += xr[u + 1];
+                        rowseg(rb, rb2, rowok, rowok2, colok, colidx, v04, w4, xr);
                         [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
                             if (kx < K) {
                                 int j = c * KK + ky * K + kx;

@@ -138,27 +138,9 @@ void main() {
                     int rbase = xbase + (clamp(iy, 0, hread - 1) >> USH) * xw;
                     bool rowok2 = iy + 1 >= 0 && iy + 1 < hread;
                     int rbase2 = xbase + (clamp(iy + 1, 0, hread - 1) >> USH) * xw;
-                    if (XMIS >= 0) {
-                        float seg[SEGMAX];
-                        rowseg_vec4(rbase, rbase2, rowok, rowok2, v04, w4, colok, seg);
-                        [[unroll]] for (int t = 0; t < SEGMAX; t++) xr[r][t] = seg[t];
-                    } else {
-                        [[unroll]] for (int t = 0; t < SEGMAX; t++) {
-                            if (t < SEG) {
-                                // unconditional fetch (clamped index) + select: no divergent branch
-                                float v = texelFetch(X, rbase + colidx[t]).r;
-                                v = (rowok && colok[t]) ? v : 0.0;
-                                if (POOL != 0) {
-                                    float v2 = texelFetch(X, rbase2 + colidx[t]).r;
-                                    v += (rowok2 && colok[t]) ? v2 : 0.0;
-                                }
-                                xr[r][t] = v;   // pooled: the column pair sum, folded below
-                            }
-                        }
-                    }
-                    if (POOL != 0)
-                        [[unroll]] for (int t = 0; t < SEGMAX - 1; t++)
-                            if (t < SEG - 1) xr[r][t] += xr[r][t + 1];
+                    float seg[SEGMAX];
+                    rowseg(rbase, rbase2, rowok, rowok2, colok, colidx, v04, w4, seg);
+                    [[unroll]] for (int t = 0; t < SEGMAX; t++) xr[r][t] = seg[t];
                 }
             }
             [[unroll]] for (int kx = 0; kx < KMAX; kx++) {
