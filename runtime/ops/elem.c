@@ -85,8 +85,8 @@ int vkm_op_meann(vkm_seq *s, const vkm_meann_p *p, const vkm_buf *x, vkm_buf out
     struct { uint32_t n; } pc = {0};
     uint32_t spec[2] = {p->acc ? 1u : 0u, (uint32_t)p->count};
     elem_arg args[5];
-    for (int k = 0; k < 4; k++) args[k] = (elem_arg){x[k < p->count ? k : 0], VKM_READ, 1};
-    args[4] = (elem_arg){out, p->acc ? VKM_RW : VKM_WRITE, 1};
+    for (int k = 0; k < 4; k++) args[k] = (elem_arg){x[k < p->count ? k : 0], VKM_READ, ELEM_PAIR};
+    args[4] = (elem_arg){out, p->acc ? VKM_RW : VKM_WRITE, ELEM_PAIR};
     elem_launch L = {.shader = VKM_SHADER_MEANN, .label = "meann", .n = p->n, .args = args,
                      .nargs = 5, .push = &pc, .push_size = sizeof pc, .base_word = -1,
                      .spec = spec, .nspec = 2, .flops = p->count + 1, .bytes = 4.0 * (p->count + 1 + (p->acc != 0))};
@@ -98,9 +98,9 @@ int vkm_op_meann_bwd(vkm_seq *s, const vkm_meann_p *p, vkm_buf dy, const vkm_buf
     struct { uint32_t n; } pc = {0};
     uint32_t spec[2] = {p->acc ? 1u : 0u, (uint32_t)p->count};
     int acc = p->acc ? VKM_RW : VKM_WRITE;
-    elem_arg args[5] = {{dy, VKM_READ, 1}};
+    elem_arg args[5] = {{dy, VKM_READ, ELEM_PAIR}};
     /* unused slots alias dx[0] with its own access, so barrier tracking stays exact */
-    for (int k = 0; k < 4; k++) args[1 + k] = (elem_arg){dx[k < p->count ? k : 0], acc, 1};
+    for (int k = 0; k < 4; k++) args[1 + k] = (elem_arg){dx[k < p->count ? k : 0], acc, ELEM_PAIR};
     elem_launch L = {.shader = VKM_SHADER_MEANN_BWD, .label = "meann_bwd", .n = p->n,
                      .args = args, .nargs = 5, .push = &pc, .push_size = sizeof pc,
                      .base_word = -1, .spec = spec, .nspec = 2, .flops = p->count,

@@ -52,7 +52,7 @@ int vkm_op_l1loss_bwd(vkm_seq *s, const vkm_loss_p *p, vkm_buf x, vkm_buf y, vkm
     struct { uint32_t n, g_index; float inv_n; } pc = {
         0, (uint32_t)p->g_index, (float)vkm_loss_scale(p)};
     elem_arg args[5] = {{x, VKM_READ, ELEM_PAIR}, {y, VKM_READ, ELEM_PAIR}, {g, VKM_READ, 0},
-                        {dx, acc, 1}, {has_dy ? dy : dx, acc, 1}};
+                        {dx, acc, ELEM_PAIR}, {has_dy ? dy : dx, acc, ELEM_PAIR}};
     uint32_t spec[2] = {(uint32_t)has_dy, p->acc ? 1u : 0u};
     elem_launch L = {.shader = VKM_SHADER_L1LOSS_BWD, .label = "l1loss_bwd", .n = p->n,
                      .args = args, .nargs = 5, .push = &pc, .push_size = sizeof pc,
@@ -67,7 +67,7 @@ int vkm_op_bce_bwd(vkm_seq *s, const vkm_loss_p *p, vkm_buf x, vkm_buf g, vkm_bu
     struct { uint32_t n, g_index; float inv_n, target; } pc = {
         0, (uint32_t)p->g_index, (float)(1.0 / (double)p->n), p->target};
     uint32_t spec[1] = {p->acc ? 1u : 0u};
-    elem_arg args[3] = {{x, VKM_READ, 1}, {g, VKM_READ, 0}, {dx, p->acc ? VKM_RW : VKM_WRITE, 1}};
+    elem_arg args[3] = {{x, VKM_READ, ELEM_PAIR}, {g, VKM_READ, 0}, {dx, p->acc ? VKM_RW : VKM_WRITE, ELEM_PAIR}};
     elem_launch L = {.shader = VKM_SHADER_BCE_BWD, .label = "bce_bwd", .n = p->n,
                      .args = args, .nargs = 3, .push = &pc, .push_size = sizeof pc,
                      .base_word = -1, .spec = spec, .nspec = 1, .flops = 8,

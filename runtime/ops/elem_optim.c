@@ -41,7 +41,7 @@ int vkm_op_randn(vkm_seq *s, const vkm_randn_p *p, vkm_buf seeds, vkm_buf out) {
         return -1;
     struct { uint32_t n, offset, seed_index; float mean, std_; uint32_t base_lo, base_hi; } pc = {
         0, p->offset, (uint32_t)p->seed_index, p->mean, p->std, 0, 0};
-    elem_arg args[2] = {{seeds, VKM_READ, 0}, {out, VKM_WRITE, 1}};
+    elem_arg args[2] = {{seeds, VKM_READ, 0}, {out, VKM_WRITE, ELEM_PAIR}};
     elem_launch L = {.shader = VKM_SHADER_RANDN, .label = "randn", .n = p->n, .args = args,
                      .nargs = 2, .push = &pc, .push_size = sizeof pc, .base_word = 5, .base_block = p->block0,
                      .flops = 40, .bytes = 4};
